@@ -1,0 +1,1 @@
+"""Thin command modules: each exposes add_arguments(parser) and run(args) -> exit code."""

@@ -1,0 +1,75 @@
+"""`volctrans data {libreoffice-help,gettext,sample}`: build corpus directories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from volctrans.errors import VolctransError
+
+
+def _langs(value: str) -> list[str]:
+    langs = [lang.strip() for lang in value.split(",") if lang.strip()]
+    if not langs:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of language codes")
+    return langs
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="source", metavar="<source>", required=True)
+
+    lo = sub.add_parser("libreoffice-help", help="en–xx pairs from Debian's libreoffice-help-* packages (MPL-2.0)")
+    lo.add_argument("--langs", type=_langs, required=True, help="target languages, e.g. de,fr,es,ru,zh,ja")
+    lo.add_argument("--out", type=Path, required=True, help="output corpus directory")
+    lo.add_argument("--cache", type=Path, default=None, help="where .deb files are downloaded/extracted (kept for reuse)")
+    lo.add_argument("--extracted", type=Path, default=None,
+                    help="an already unpacked usr/share/libreoffice/help folder (skips apt-get)")
+    lo.add_argument("--dev-fraction", type=float, default=0.03)
+    lo.add_argument("--test-fraction", type=float, default=0.03)
+    lo.add_argument("--compress", action="store_true", help="write .tsv.gz")
+
+    gt = sub.add_parser("gettext", help="en–xx pairs from .po/.mo catalogs (files or folders)")
+    gt.add_argument("paths", nargs="+", help=".po/.mo files or folders to search")
+    gt.add_argument("--out", type=Path, required=True)
+    gt.add_argument("--langs", type=_langs, default=None, help="keep only these languages")
+    gt.add_argument("--min-pairs", type=int, default=100, help="drop languages with fewer pairs")
+
+    sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
+    sample.add_argument("--from", dest="corpus", type=Path, required=True)
+    sample.add_argument("--out", type=Path, required=True)
+    sample.add_argument("--langs", type=_langs, default=None)
+    sample.add_argument("--train", type=int, default=3000)
+    sample.add_argument("--dev", type=int, default=200)
+    sample.add_argument("--test", type=int, default=300)
+    sample.add_argument("--mono", type=int, default=1000)
+    sample.add_argument("--seed", type=int, default=1)
+    sample.add_argument("--no-compress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.source == "libreoffice-help":
+        from volctrans.data import libreoffice
+
+        if args.extracted is not None:
+            help_root = args.extracted
+        else:
+            cache = args.cache or Path(tempfile.mkdtemp(prefix="volctrans-lo-"))
+            help_root = libreoffice.download_and_extract(["en", *args.langs], cache)
+        manifest = libreoffice.build(args.langs, args.out, help_root, args.dev_fraction, args.test_fraction, args.compress)
+    elif args.source == "gettext":
+        from volctrans.data import gettext
+
+        manifest = gettext.build(args.paths, args.out, args.langs, min_pairs=args.min_pairs)
+    elif args.source == "sample":
+        from volctrans.data.sample import build_sample
+
+        manifest = build_sample(args.corpus, args.out, args.train, args.dev, args.test, args.mono, args.langs,
+                                args.seed, compress=not args.no_compress)
+    else:  # argparse guarantees one of the above
+        raise VolctransError(f"unknown data source {args.source}")
+    json.dump({"out": str(args.out), "pairs": manifest.pairs}, sys.stdout, indent=1)
+    print()
+    return 0

@@ -1,0 +1,106 @@
+"""Typed config dataclasses built from YAML/dicts: unknown keys and wrong types are errors, all reported at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from volctrans.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def _type_problem(name: str, value: Any, annotation: Any) -> str | None:
+    """Return a message if value does not fit annotation (a small subset of typing: enough for configs)."""
+    origin = typing.get_origin(annotation)
+    if annotation is Any:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if any(_type_problem(name, value, option) is None for option in options):
+            return None
+        return f"{name}: expected {annotation}, got {value!r}"
+    if annotation is type(None):
+        return None if value is None else f"{name}: expected null, got {value!r}"
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            return f"{name}: expected a list, got {value!r}"
+        (item_type, *_) = typing.get_args(annotation) or (Any,)
+        for index, item in enumerate(value):
+            problem = _type_problem(f"{name}[{index}]", item, item_type)
+            if problem:
+                return problem
+        return None
+    if origin is dict:
+        return None if isinstance(value, dict) else f"{name}: expected a mapping, got {value!r}"
+    if annotation is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else f"{name}: expected a number, got {value!r}"
+    if annotation is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{name}: expected an integer, got {value!r}"
+    if isinstance(annotation, type):
+        return None if isinstance(value, annotation) else f"{name}: expected {annotation.__name__}, got {value!r}"
+    return None
+
+
+def from_dict(cls: type[T], values: dict[str, Any] | None, source: str = "config") -> T:
+    """Build dataclass `cls` from `values`, collecting every unknown key, missing field and type error."""
+    values = dict(values or {})
+    hints = typing.get_type_hints(cls)
+    fields = {field.name: field for field in dataclasses.fields(cls)}
+    problems = [f"unknown key '{key}' (known: {', '.join(sorted(fields))})" for key in values if key not in fields]
+    kwargs: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name in values:
+            problem = _type_problem(name, values[name], hints[name])
+            if problem:
+                problems.append(problem)
+            elif hints[name] is float and isinstance(values[name], int):
+                kwargs[name] = float(values[name])
+            else:
+                kwargs[name] = values[name]
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            problems.append(f"missing required key '{name}'")
+    if problems:
+        raise ConfigError(source, problems)
+    instance = cls(**kwargs)
+    validate = getattr(instance, "validate", None)
+    if validate is not None:
+        more = validate()
+        if more:
+            raise ConfigError(source, more)
+    return instance
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping (an empty file is an empty mapping)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise ConfigError(str(path), [f"not valid YAML: {error}".replace("\n", " ")]) from error
+    except OSError as error:
+        raise ConfigError(str(path), [f"cannot read: {error.strerror}"]) from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), ["top level must be a mapping"])
+    return data
+
+
+def to_dict(instance: Any) -> dict[str, Any]:
+    return dataclasses.asdict(instance)
+
+
+def save_yaml(instance_or_dict: Any, path: str | Path) -> None:
+    from volctrans.io import atomic_write
+
+    data = instance_or_dict if isinstance(instance_or_dict, dict) else to_dict(instance_or_dict)
+    with atomic_write(path) as handle:
+        yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True)

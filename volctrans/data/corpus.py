@@ -1,0 +1,77 @@
+"""The corpus directory format every builder writes and every later stage reads.
+
+    DIR/manifest.json            name, licence, languages, counts per pair and split, how it was built
+    DIR/<src>-<tgt>/<split>.tsv[.gz]   source<TAB>target<TAB>provenance
+    DIR/mono/<lang>.txt[.gz]     optional monolingual text (one sentence per line)
+
+Language codes never contain '-' (fairseq splits pairs on it): regional variants use '_' (zh_tw, pt_br).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from volctrans.errors import InputError, VolctransError
+from volctrans.io import atomic_write
+
+MANIFEST = "manifest.json"
+SPLITS = ("train", "dev", "test")
+
+
+def split_for_key(key: str, dev_fraction: float, test_fraction: float) -> str:
+    """Deterministic split of a grouping key (e.g. a help page path), the same on every machine and language."""
+    bucket = int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if bucket < test_fraction:
+        return "test"
+    if bucket < test_fraction + dev_fraction:
+        return "dev"
+    return "train"
+
+
+def check_lang_code(code: str) -> str:
+    if not code or "-" in code or not all(part.isalnum() for part in code.split("_")):
+        raise VolctransError(f"invalid language code '{code}': use letters/digits and '_' (e.g. de, zh_tw)")
+    return code
+
+
+@dataclass
+class Manifest:
+    name: str
+    licence: str
+    source_lang: str
+    pairs: dict[str, dict[str, int]] = field(default_factory=dict)  # "en-de" -> {"train": n, ...}
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # "en-de" -> {"train": "en-de/train.tsv"}
+    mono: dict[str, str] = field(default_factory=dict)  # lang -> "mono/de.txt"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target_langs(self) -> list[str]:
+        return [pair.split("-", 1)[1] for pair in self.pairs]
+
+    def save(self, directory: str | Path) -> None:
+        with atomic_write(Path(directory) / MANIFEST) as handle:
+            json.dump(self.__dict__, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Manifest":
+        path = Path(directory) / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(str(path), None, "no corpus manifest (was this directory written by `volctrans data`?)") from None
+        except json.JSONDecodeError as error:
+            raise InputError(str(path), error.lineno, f"invalid JSON: {error.msg}") from None
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(str(path), None, f"unknown manifest keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    def path(self, directory: str | Path, pair: str, split: str) -> Path | None:
+        relative = self.files.get(pair, {}).get(split)
+        return Path(directory) / relative if relative else None
