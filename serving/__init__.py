@@ -1,0 +1,1 @@
+"""Serving: CTranslate2 export, batch translation, HTTP service, benchmarks."""

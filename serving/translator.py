@@ -1,0 +1,123 @@
+"""Batch translation with an exported CTranslate2 model: language tokens, SentencePiece, streaming in order.
+
+Source tokens are `[__src__, pieces...]` (CT2 appends </s>), the target is forced to start with `__tgt__`, which is
+stripped from the output. Empty input lines give empty output lines without touching the model. Inputs longer than
+`max_input_pieces` SentencePiece pieces (at most the model's positions minus 2) are truncated to that many pieces,
+and outputs stop at `max_decoding_length` (likewise bounded by the model): documented rules, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from volctrans.errors import VolctransError
+
+logger = logging.getLogger(__name__)
+
+MODEL_CONFIG = "volctrans_model.json"
+
+
+@dataclass
+class DecodingOptions:
+    beam_size: int = 4
+    length_penalty: float = 1.0
+    max_decoding_length: int = 256
+    max_input_pieces: int = 250
+    sampling_topk: int = 1  # 1 = no sampling
+    sampling_temperature: float = 1.0
+    replace_unknowns: bool = False
+    max_batch_tokens: int = 4096
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.beam_size < 1:
+            problems.append("beam_size must be ≥ 1")
+        if self.sampling_topk != 1 and self.beam_size != 1:
+            problems.append("sampling (sampling_topk != 1) needs beam_size 1")
+        if self.max_decoding_length < 1 or self.max_input_pieces < 1 or self.max_batch_tokens < 1:
+            problems.append("lengths and batch size must be ≥ 1")
+        return problems
+
+
+class Translator:
+    def __init__(self, model_dir: str | Path, device: str = "cpu", compute_type: str = "default",
+                 intra_threads: int = 0, inter_threads: int = 1):
+        import ctranslate2
+        import sentencepiece as spm
+
+        self.model_dir = Path(model_dir)
+        config_path = self.model_dir / MODEL_CONFIG
+        if not config_path.is_file():
+            raise VolctransError(f"{self.model_dir}: not a volctrans model directory (no {MODEL_CONFIG}; use `volctrans export`)")
+        self.metadata = json.loads(config_path.read_text(encoding="utf-8"))
+        self.langs: list[str] = list(self.metadata["langs"])
+        self._lang_token = self.metadata.get("lang_token", "__{lang}__")
+        self._lang_tokens = {self._lang_token.format(lang=lang) for lang in self.langs}
+        # fairseq counts the language token and </s> (source) and the start token and forced prefix (target).
+        self.max_input_pieces = int(self.metadata.get("max_source_positions", 1024)) - 2
+        self.max_output_tokens = int(self.metadata.get("max_target_positions", 1024)) - 2
+        self.processor = spm.SentencePieceProcessor(model_file=str(self.model_dir / "spm.model"))
+        try:
+            self.model = ctranslate2.Translator(str(self.model_dir), device=device, compute_type=compute_type,
+                                                intra_threads=intra_threads, inter_threads=inter_threads)
+        except (RuntimeError, ValueError) as error:
+            raise VolctransError(f"{self.model_dir}: cannot load CTranslate2 model: {error}") from None
+
+    def lang_token(self, lang: str) -> str:
+        if lang not in self.langs:
+            raise VolctransError(f"unknown language '{lang}' (model languages: {', '.join(self.langs)})")
+        return self._lang_token.format(lang=lang)
+
+    def encode(self, text: str, source_lang: str, max_pieces: int) -> list[str]:
+        pieces = self.processor.encode(text, out_type=str)[:max_pieces]
+        return [self.lang_token(source_lang), *pieces]
+
+    def translate(self, texts: list[str], source_lang: str, target_lang: str,
+                  options: DecodingOptions | None = None) -> list[str]:
+        """Translate a list of texts; order is kept, empty/whitespace-only texts give ''."""
+        options = options or DecodingOptions()
+        problems = options.validate()
+        if problems:
+            raise VolctransError("decoding options: " + "; ".join(problems))
+        source_token = self.lang_token(source_lang)
+        target_token = self.lang_token(target_lang)
+        outputs = [""] * len(texts)
+        todo = [i for i, text in enumerate(texts) if text.strip()]
+        if not todo:
+            return outputs
+        max_pieces = min(options.max_input_pieces, self.max_input_pieces)
+        batch = [[source_token, *self.processor.encode(texts[i], out_type=str)[:max_pieces]] for i in todo]
+        # CT2 sorts the examples by length and re-batches by tokens internally, then restores order.
+        results = self.model.translate_batch(
+            batch,
+            target_prefix=[[target_token]] * len(batch),
+            max_batch_size=options.max_batch_tokens,
+            batch_type="tokens",
+            beam_size=options.beam_size,
+            length_penalty=options.length_penalty,
+            max_decoding_length=min(options.max_decoding_length, self.max_output_tokens) + 1,  # +1: language token
+            sampling_topk=options.sampling_topk,
+            sampling_temperature=options.sampling_temperature,
+            replace_unknowns=options.replace_unknowns,
+        )
+        for index, result in zip(todo, results):
+            # The forced target token comes first; an undertrained model may emit more language tokens: drop them.
+            tokens = [token for token in result.hypotheses[0] if token not in self._lang_tokens]
+            outputs[index] = self.processor.decode(tokens)
+        return outputs
+
+    def translate_stream(self, lines: Iterable[str], source_lang: str, target_lang: str,
+                         options: DecodingOptions | None = None, chunk_lines: int = 2000) -> Iterator[str]:
+        """Translate an iterable of any length with memory bounded by chunk_lines; yields in input order."""
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= chunk_lines:
+                yield from self.translate(chunk, source_lang, target_lang, options)
+                chunk = []
+        if chunk:
+            yield from self.translate(chunk, source_lang, target_lang, options)

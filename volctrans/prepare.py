@@ -1,0 +1,226 @@
+"""Prepare corpora for fairseq: one joint SentencePiece model over all languages, encode, binarize.
+
+Output folder (read by `train` and `export`; nothing here reaches back into the corpus folders afterwards):
+
+    OUT/spm.model, spm.vocab      joint SentencePiece model
+    OUT/dict.txt                  fairseq dictionary (shared by all languages; language tokens are added by the task)
+    OUT/bin/                      fairseq binarized data: {train,valid,test}.en-xx.{en,xx}.{bin,idx}, and
+    OUT/bin/langs.txt             the --lang-dict: one language per line, fixed order (the CTranslate2 converter
+                                  looks for it next to the binarized data)
+    OUT/prepared.json             config, languages, pairs and counts per split, the corpora it came from
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from volctrans.data.corpus import Manifest
+from volctrans.errors import VolctransError
+from volctrans.io import atomic_write, iter_tsv_rows
+
+logger = logging.getLogger(__name__)
+
+# fairseq names the dev split "valid".
+FAIRSEQ_SPLIT = {"train": "train", "dev": "valid", "test": "test"}
+PREPARED = "prepared.json"
+LANG_DICT = "langs.txt"
+
+
+@dataclass
+class PrepareConfig:
+    corpora: list[str]
+    out: str
+    langs: list[str] | None = None  # target languages to keep (default: all in the corpora)
+    vocab_size: int = 8000
+    model_type: str = "unigram"
+    character_coverage: float = 0.9995  # below 1.0 so rare CJK characters map to <unk> instead of bloating vocab
+    spm_sentences_per_lang: int = 300_000  # balanced sample per language for SentencePiece training
+    max_train_pieces: int = 250  # longer training pairs are dropped (counted), fairseq rejects them otherwise
+    seed: int = 1
+    workers: int = 1
+
+    def validate(self) -> list[str]:
+        problems = []
+        if not self.corpora:
+            problems.append("corpora: list at least one corpus directory")
+        if self.vocab_size < 100:
+            problems.append("vocab_size: must be ≥ 100")
+        if self.model_type not in ("unigram", "bpe"):
+            problems.append("model_type: must be 'unigram' or 'bpe'")
+        if not 0.9 <= self.character_coverage <= 1.0:
+            problems.append("character_coverage: must be in [0.9, 1.0]")
+        return problems
+
+
+@dataclass
+class _Pair:
+    source_lang: str
+    target_lang: str
+    files: dict[str, list[Path]] = field(default_factory=dict)  # split -> files from every corpus
+    corpora: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.source_lang}-{self.target_lang}"
+
+
+def _collect_pairs(config: PrepareConfig) -> dict[str, _Pair]:
+    pairs: dict[str, _Pair] = {}
+    for corpus in config.corpora:
+        manifest = Manifest.load(corpus)
+        for pair_name in manifest.files:
+            source_lang, target_lang = pair_name.split("-", 1)
+            if config.langs and target_lang not in config.langs:
+                continue
+            pair = pairs.setdefault(pair_name, _Pair(source_lang, target_lang))
+            pair.corpora.append(manifest.name)
+            for split in FAIRSEQ_SPLIT:
+                path = manifest.path(corpus, pair_name, split)
+                if path is not None:
+                    pair.files.setdefault(split, []).append(path)
+    if not pairs:
+        raise VolctransError("no language pairs found in " + ", ".join(config.corpora))
+    if config.langs:
+        missing = sorted(set(config.langs) - {p.target_lang for p in pairs.values()})
+        if missing:
+            raise VolctransError("languages not found in the corpora: " + ", ".join(missing))
+    return pairs
+
+
+def _read_pairs(paths: list[Path]):
+    for path in paths:
+        for row in iter_tsv_rows(path, strict=True):
+            yield row.source, row.target
+
+
+def train_sentencepiece(config: PrepareConfig, pairs: dict[str, _Pair], out: Path) -> None:
+    import sentencepiece as spm
+
+    by_lang: dict[str, set[str]] = {}
+    for pair in pairs.values():
+        for source, target in _read_pairs(pair.files.get("train", [])):
+            by_lang.setdefault(pair.source_lang, set()).add(source)
+            by_lang.setdefault(pair.target_lang, set()).add(target)
+    rng = random.Random(config.seed)
+    sentences: list[str] = []
+    for lang in sorted(by_lang):
+        unique = sorted(by_lang[lang])
+        rng.shuffle(unique)
+        sentences.extend(unique[: config.spm_sentences_per_lang])
+    rng.shuffle(sentences)
+    logger.info("training SentencePiece (%s, %d pieces) on %d sentences", config.model_type, config.vocab_size, len(sentences))
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences),
+        model_prefix=str(out / "spm"),
+        vocab_size=config.vocab_size,
+        model_type=config.model_type,
+        character_coverage=config.character_coverage,
+        num_threads=max(1, config.workers),
+        input_sentence_size=len(sentences),
+        max_sentence_length=8192,
+        hard_vocab_limit=False,  # a tiny sample may not support the full vocabulary size
+        minloglevel=2,
+    )
+
+
+def write_fairseq_dictionary(spm_vocab: Path, dict_path: Path) -> int:
+    """fairseq dictionary from the SentencePiece vocabulary: every piece once, specials left to fairseq."""
+    specials = {"<unk>", "<s>", "</s>", "<pad>"}
+    count = 0
+    with atomic_write(dict_path) as handle:
+        for line in spm_vocab.read_text(encoding="utf-8").splitlines():
+            piece = line.split("\t", 1)[0]
+            if piece in specials:
+                continue
+            handle.write(f"{piece} 1\n")
+            count += 1
+    return count
+
+
+def _binarize(raw_dir: Path, pair: _Pair, splits: list[str], dict_path: Path, bin_dir: Path, workers: int) -> None:
+    from fairseq import options
+    from fairseq_cli import preprocess
+
+    argv = ["--source-lang", pair.source_lang, "--target-lang", pair.target_lang,
+            "--srcdict", str(dict_path), "--tgtdict", str(dict_path), "--destdir", str(bin_dir),
+            "--workers", str(max(1, workers)), "--dataset-impl", "mmap"]
+    for split in splits:
+        fairseq_split = FAIRSEQ_SPLIT[split]
+        argv += [f"--{fairseq_split}pref", str(raw_dir / f"{fairseq_split}.{pair.name}")]
+    args = options.get_preprocessing_parser().parse_args(argv)
+    preprocess.main(args)
+
+
+def prepare(config: PrepareConfig) -> dict:
+    import sentencepiece as spm
+
+    out = Path(config.out)
+    pairs = _collect_pairs(config)
+    out.mkdir(parents=True, exist_ok=True)
+    train_sentencepiece(config, pairs, out)
+    vocabulary = write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
+    processor = spm.SentencePieceProcessor(model_file=str(out / "spm.model"))
+    langs = sorted({p.source_lang for p in pairs.values()} | {p.target_lang for p in pairs.values()})
+
+    bin_tmp = Path(tempfile.mkdtemp(prefix=".bin.", dir=out))
+    (bin_tmp / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
+    counts: dict[str, dict[str, int]] = {}
+    dropped: dict[str, int] = {}
+    try:
+        for pair in tqdm(list(pairs.values()), desc="encode+binarize", unit="pair"):
+            counts[pair.name], dropped[pair.name] = {}, 0
+            with tempfile.TemporaryDirectory(prefix="volctrans-raw-") as raw:
+                raw_dir = Path(raw)
+                splits = [s for s in FAIRSEQ_SPLIT if pair.files.get(s)]
+                for split in splits:
+                    prefix = raw_dir / f"{FAIRSEQ_SPLIT[split]}.{pair.name}"
+                    kept = 0
+                    with open(f"{prefix}.{pair.source_lang}", "w", encoding="utf-8") as src_out, \
+                         open(f"{prefix}.{pair.target_lang}", "w", encoding="utf-8") as tgt_out:
+                        for source, target in _read_pairs(pair.files[split]):
+                            source_pieces = processor.encode(source, out_type=str)
+                            target_pieces = processor.encode(target, out_type=str)
+                            if not source_pieces or not target_pieces:
+                                dropped[pair.name] += 1
+                                continue
+                            if split == "train" and max(len(source_pieces), len(target_pieces)) > config.max_train_pieces:
+                                dropped[pair.name] += 1
+                                continue
+                            src_out.write(" ".join(source_pieces) + "\n")
+                            tgt_out.write(" ".join(target_pieces) + "\n")
+                            kept += 1
+                    counts[pair.name][split] = kept
+                _binarize(raw_dir, pair, splits, out / "dict.txt", bin_tmp, config.workers)
+        final_bin = out / "bin"
+        if final_bin.exists():
+            shutil.rmtree(final_bin)
+        bin_tmp.rename(final_bin)
+    except BaseException:
+        shutil.rmtree(bin_tmp, ignore_errors=True)
+        raise
+    summary = {
+        "config": asdict(config),
+        "langs": langs,
+        "pairs": counts,
+        "dropped_empty_or_too_long": dropped,
+        "vocabulary": vocabulary,
+        "corpora": {name: pair.corpora for name, pair in pairs.items()},
+    }
+    with atomic_write(out / PREPARED) as handle:
+        json.dump(summary, handle, indent=2, ensure_ascii=False)
+    return summary
+
+
+def load_prepared(directory: str | Path) -> dict:
+    path = Path(directory) / PREPARED
+    if not path.is_file():
+        raise VolctransError(f"{path}: not found (run `volctrans prepare` first)")
+    return json.loads(path.read_text(encoding="utf-8"))
