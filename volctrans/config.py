@@ -21,10 +21,11 @@ def _type_problem(name: str, value: Any, annotation: Any) -> str | None:
     if annotation is Any:
         return None
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(annotation)
-        if any(_type_problem(name, value, option) is None for option in options):
+        problems = [_type_problem(name, value, option) for option in typing.get_args(annotation)]
+        if any(problem is None for problem in problems):
             return None
-        return f"{name}: expected {annotation}, got {value!r}"
+        # Report the problem of the option that best matches the value's shape (e.g. the bad list item).
+        return next((p for p in problems if p and "[" in p.split(":")[0]), f"{name}: expected {annotation}, got {value!r}")
     if annotation is type(None):
         return None if value is None else f"{name}: expected null, got {value!r}"
     if origin in (list, tuple):

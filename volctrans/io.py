@@ -123,14 +123,18 @@ def iter_parallel(source_path: str | os.PathLike, target_path: str | os.PathLike
     """Yield (line, source, target) from two line-aligned files; a line-count mismatch is an error."""
     source_lines = iter_lines(source_path)
     target_lines = iter_lines(target_path)
-    for (line, source), target_item in zip(source_lines, target_lines):
-        yield line, source, target_item[1]
-    extra_source = next(source_lines, None)
-    extra_target = next(target_lines, None)
-    if extra_source is not None:
-        raise InputError(display_name(target_path), extra_source[0], f"line-count mismatch: {display_name(source_path)} has more lines")
-    if extra_target is not None:
-        raise InputError(display_name(source_path), extra_target[0], f"line-count mismatch: {display_name(target_path)} has more lines")
+    while True:
+        source_item = next(source_lines, None)
+        target_item = next(target_lines, None)
+        if source_item is None and target_item is None:
+            return
+        if target_item is None:
+            raise InputError(display_name(target_path), source_item[0],
+                             f"line-count mismatch: {display_name(source_path)} has more lines")
+        if source_item is None:
+            raise InputError(display_name(source_path), target_item[0],
+                             f"line-count mismatch: {display_name(target_path)} has more lines")
+        yield source_item[0], source_item[1], target_item[1]
 
 
 class _NonClosing(io.TextIOWrapper):

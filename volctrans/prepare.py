@@ -117,6 +117,15 @@ def train_sentencepiece(config: PrepareConfig, pairs: dict[str, _Pair], out: Pat
         sentences.extend(unique[: config.spm_sentences_per_lang])
     rng.shuffle(sentences)
     logger.info("training SentencePiece (%s, %d pieces) on %d sentences", config.model_type, config.vocab_size, len(sentences))
+    try:
+        _train_spm(config, sentences, out)
+    except RuntimeError as error:  # e.g. a vocabulary smaller than the character set of CJK text
+        raise VolctransError(f"SentencePiece training failed: {str(error).split('] ')[-1]}") from None
+
+
+def _train_spm(config: PrepareConfig, sentences: list[str], out: Path) -> None:
+    import sentencepiece as spm
+
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_prefix=str(out / "spm"),
@@ -156,6 +165,8 @@ def _binarize(raw_dir: Path, pair: _Pair, splits: list[str], dict_path: Path, bi
         fairseq_split = FAIRSEQ_SPLIT[split]
         argv += [f"--{fairseq_split}pref", str(raw_dir / f"{fairseq_split}.{pair.name}")]
     args = options.get_preprocessing_parser().parse_args(argv)
+    # fairseq logs its whole argument namespace per call; our progress bar says enough.
+    logging.getLogger("fairseq_cli.preprocess").setLevel(logging.WARNING)
     preprocess.main(args)
 
 

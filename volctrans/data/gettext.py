@@ -33,12 +33,24 @@ def strip_accelerators(text: str) -> str:
     return _ACCELERATOR.sub("", text).replace("&&", "&")
 
 
-def clean_message(text: str) -> str | None:
-    """Normalize one message; None when nothing translatable remains (format-only, symbols, empty)."""
-    text = _SPACES.sub(" ", strip_accelerators(text)).strip()
+def clean_message(text: str, accelerator: str | None = None) -> str | None:
+    """Normalize one message; None when nothing translatable remains (format-only, symbols, empty).
+
+    accelerator: the mark used by the English msgid, if any; translations often put it inside a word
+    ("Ö_ffnen"), where it cannot be told from an identifier's underscore without this hint.
+    """
+    text = strip_accelerators(text)
+    if accelerator:
+        text = re.sub(re.escape(accelerator) + r"(?=\w)", "", text, count=1)
+    text = _SPACES.sub(" ", text).strip()
     if not _HAS_WORD.search(_FORMAT_SPEC.sub(" ", text)):
         return None
     return text
+
+
+def accelerator_mark(msgid: str) -> str | None:
+    match = _ACCELERATOR.search(msgid)
+    return match.group(0) if match else None
 
 
 @dataclass
@@ -69,7 +81,7 @@ def read_catalog(path: Path) -> tuple[str | None, list[CatalogPair]]:
             continue
         translated = entry.msgstr or (entry.msgstr_plural or {}).get(0, "")
         english = clean_message(entry.msgid)
-        foreign = clean_message(translated) if translated else None
+        foreign = clean_message(translated, accelerator_mark(entry.msgid)) if translated else None
         if english and foreign and english != foreign:
             pairs.append(CatalogPair(domain, english, foreign))
     return catalog_language(path, catalog), pairs

@@ -1,0 +1,49 @@
+from dataclasses import dataclass
+
+import pytest
+
+from volctrans.config import from_dict, load_yaml
+from volctrans.errors import ConfigError
+from volctrans.train import TrainConfig
+
+
+@dataclass
+class _Example:
+    name: str
+    size: int = 3
+    ratio: float = 0.5
+    langs: list[str] | None = None
+
+
+def test_all_problems_are_reported_at_once():
+    with pytest.raises(ConfigError) as info:
+        from_dict(_Example, {"size": "big", "ratoi": 1, "langs": ["de", 3]}, source="x.yaml")
+    problems = info.value.problems
+    assert any("unknown key 'ratoi'" in p for p in problems)
+    assert any(p.startswith("size: expected an integer") for p in problems)
+    assert any(p.startswith("langs[1]") for p in problems)
+    assert any("missing required key 'name'" in p for p in problems)
+    assert str(info.value).startswith("x.yaml: invalid configuration:")
+
+
+def test_ints_are_accepted_for_floats():
+    example = from_dict(_Example, {"name": "a", "ratio": 1})
+    assert example.ratio == 1.0 and isinstance(example.ratio, float)
+
+
+def test_validate_hook_problems_are_collected():
+    with pytest.raises(ConfigError) as info:
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "weighting": "magic", "embed_dim": 100,
+                                "attention_heads": 8, "max_update": 0})
+    text = str(info.value)
+    assert "weighting" in text and "embed_dim" in text and "max_update" in text
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("a: [1, 2\n")
+    with pytest.raises(ConfigError, match="bad.yaml"):
+        load_yaml(path)
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        load_yaml(path)
