@@ -185,6 +185,7 @@ def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     env = dict(os.environ)
     # torch ≥ 2.6 defaults torch.load to weights_only=True, which cannot read fairseq's own checkpoints on resume.
     env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"  # fairseq logs to stdout: show progress as it happens when piped to a file
     result = subprocess.run(command, env=env)
     if result.returncode != 0:
         raise VolctransError(f"fairseq-train exited with status {result.returncode} (see its log above)")
