@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import volctrans_fairseq
 from volctrans import __version__
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.prepare import LANG_DICT, load_prepared
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_CONFIG = "volctrans_model.json"
 QUANTIZATIONS = ("float32", "int8", "int8_float32", "float16", "int8_float16", "bfloat16", "int8_bfloat16")
-SUPPORTED_TASKS = ("translation_multi_simple_epoch",)
+SUPPORTED_TASKS = ("translation_multi_simple_epoch", "volctrans_multilingual")
 
 
 @dataclass
@@ -104,6 +105,7 @@ def export(config: ExportConfig) -> Path:
         converter = FairseqConverter(
             str(Path(config.checkpoint).resolve()),
             str(data / "bin"),
+            user_dir=str(Path(volctrans_fairseq.__file__).parent),  # registers volctrans_multilingual
             unsafe_deserialization=True,  # our own checkpoint; it pickles argparse objects
         )
         try:

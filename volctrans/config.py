@@ -58,7 +58,16 @@ def from_dict(cls: type[T], values: dict[str, Any] | None, source: str = "config
     problems = [f"unknown key '{key}' (known: {', '.join(sorted(fields))})" for key in values if key not in fields]
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():
-        if name in values:
+        if name in values and dataclasses.is_dataclass(hints[name]):
+            # A nested component config: build it too, prefixing its problems with the key.
+            try:
+                if not isinstance(values[name], dict):
+                    raise ConfigError(source, [f"expected a mapping, got {values[name]!r}"])
+                kwargs[name] = from_dict(hints[name], values[name], source)
+            except ConfigError as error:
+                problems.extend(f"{name}.{problem}" if not problem.startswith("expected") else f"{name}: {problem}"
+                                for problem in error.problems)
+        elif name in values:
             problem = _type_problem(name, values[name], hints[name])
             if problem:
                 problems.append(problem)

@@ -4,10 +4,12 @@ Output folder (read by `train` and `export`; nothing here reaches back into the 
 
     OUT/spm.model, spm.vocab      joint SentencePiece model
     OUT/dict.txt                  fairseq dictionary (shared by all languages; language tokens are added by the task)
-    OUT/bin/                      fairseq binarized data: {train,valid,test}.en-xx.{en,xx}.{bin,idx}, and
-    OUT/bin/langs.txt             the --lang-dict: one language per line, fixed order (the CTranslate2 converter
+    OUT/bin/                      the first corpus (main, trusted source): {train,valid,test}.en-xx.{en,xx}.{bin,idx}
+    OUT/bin-<name>/               every further corpus, binarized on its own (train only) so its identity survives
+                                  as a fairseq data category that training can weight
+    OUT/bin*/langs.txt            the --lang-dict: one language per line, fixed order (the CTranslate2 converter
                                   looks for it next to the binarized data)
-    OUT/prepared.json             config, languages, pairs and counts per split, the corpora it came from
+    OUT/prepared.json             config, languages, sources with pairs and counts per split
 """
 
 from __future__ import annotations
@@ -64,51 +66,66 @@ class PrepareConfig:
 class _Pair:
     source_lang: str
     target_lang: str
-    files: dict[str, list[Path]] = field(default_factory=dict)  # split -> files from every corpus
-    corpora: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # split -> file
 
     @property
     def name(self) -> str:
         return f"{self.source_lang}-{self.target_lang}"
 
 
-def _collect_pairs(config: PrepareConfig) -> dict[str, _Pair]:
-    pairs: dict[str, _Pair] = {}
-    for corpus in config.corpora:
+@dataclass
+class _Source:
+    """One corpus = one data source (its manifest name), binarized on its own so training can weight it."""
+
+    name: str
+    directory: str  # relative to OUT: "bin" for the first (main) source, "bin-<name>" for the others
+    pairs: dict[str, _Pair]
+
+
+def _collect_sources(config: PrepareConfig) -> list[_Source]:
+    sources: list[_Source] = []
+    for index, corpus in enumerate(config.corpora):
         manifest = Manifest.load(corpus)
+        if any(source.name == manifest.name for source in sources):
+            raise VolctransError(f"two corpora are named '{manifest.name}': source names must be unique")
+        if not manifest.name.replace("_", "").isalnum():
+            raise VolctransError(f"{corpus}: source name '{manifest.name}' must be letters, digits and '_'")
+        pairs: dict[str, _Pair] = {}
         for pair_name in manifest.files:
             source_lang, target_lang = pair_name.split("-", 1)
             if config.langs and target_lang not in config.langs:
                 continue
             pair = pairs.setdefault(pair_name, _Pair(source_lang, target_lang))
-            pair.corpora.append(manifest.name)
             for split in FAIRSEQ_SPLIT:
                 path = manifest.path(corpus, pair_name, split)
-                if path is not None:
-                    pair.files.setdefault(split, []).append(path)
-    if not pairs:
-        raise VolctransError("no language pairs found in " + ", ".join(config.corpora))
+                # Extra sources contribute training data only; dev/test come from the main (trusted) source.
+                if path is not None and (index == 0 or split == "train"):
+                    pair.files[split] = path
+        if not pairs:
+            raise VolctransError(f"{corpus}: no language pairs (langs={config.langs})")
+        sources.append(_Source(manifest.name, "bin" if index == 0 else f"bin-{manifest.name}", pairs))
     if config.langs:
-        missing = sorted(set(config.langs) - {p.target_lang for p in pairs.values()})
+        found = {pair.target_lang for source in sources for pair in source.pairs.values()}
+        missing = sorted(set(config.langs) - found)
         if missing:
             raise VolctransError("languages not found in the corpora: " + ", ".join(missing))
-    return pairs
+    return sources
 
 
-def _read_pairs(paths: list[Path]):
-    for path in paths:
-        for row in iter_tsv_rows(path, strict=True):
-            yield row.source, row.target
+def _read_pairs(path: Path):
+    for row in iter_tsv_rows(path, strict=True):
+        yield row.source, row.target
 
 
-def train_sentencepiece(config: PrepareConfig, pairs: dict[str, _Pair], out: Path) -> None:
-    import sentencepiece as spm
-
+def train_sentencepiece(config: PrepareConfig, sources: list[_Source], out: Path) -> None:
     by_lang: dict[str, set[str]] = {}
-    for pair in pairs.values():
-        for source, target in _read_pairs(pair.files.get("train", [])):
-            by_lang.setdefault(pair.source_lang, set()).add(source)
-            by_lang.setdefault(pair.target_lang, set()).add(target)
+    for data_source in sources:
+        for pair in data_source.pairs.values():
+            if "train" not in pair.files:
+                continue
+            for source, target in _read_pairs(pair.files["train"]):
+                by_lang.setdefault(pair.source_lang, set()).add(source)
+                by_lang.setdefault(pair.target_lang, set()).add(target)
     rng = random.Random(config.seed)
     sentences: list[str] = []
     for lang in sorted(by_lang):
@@ -170,60 +187,69 @@ def _binarize(raw_dir: Path, pair: _Pair, splits: list[str], dict_path: Path, bi
     preprocess.main(args)
 
 
+def _encode_pair(processor, pair: _Pair, raw_dir: Path, max_train_pieces: int) -> tuple[dict[str, int], int]:
+    """Write SentencePiece-encoded text files for fairseq-preprocess; drop empty and over-long training pairs."""
+    counts, dropped = {}, 0
+    for split, path in pair.files.items():
+        prefix = raw_dir / f"{FAIRSEQ_SPLIT[split]}.{pair.name}"
+        kept = 0
+        with open(f"{prefix}.{pair.source_lang}", "w", encoding="utf-8") as src_out, \
+             open(f"{prefix}.{pair.target_lang}", "w", encoding="utf-8") as tgt_out:
+            for source, target in _read_pairs(path):
+                source_pieces = processor.encode(source, out_type=str)
+                target_pieces = processor.encode(target, out_type=str)
+                too_long = split == "train" and max(len(source_pieces), len(target_pieces)) > max_train_pieces
+                if not source_pieces or not target_pieces or too_long:
+                    dropped += 1
+                    continue
+                src_out.write(" ".join(source_pieces) + "\n")
+                tgt_out.write(" ".join(target_pieces) + "\n")
+                kept += 1
+        counts[split] = kept
+    return counts, dropped
+
+
 def prepare(config: PrepareConfig) -> dict:
     import sentencepiece as spm
 
     out = Path(config.out)
-    pairs = _collect_pairs(config)
+    sources = _collect_sources(config)
     out.mkdir(parents=True, exist_ok=True)
-    train_sentencepiece(config, pairs, out)
+    train_sentencepiece(config, sources, out)
     vocabulary = write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
     processor = spm.SentencePieceProcessor(model_file=str(out / "spm.model"))
-    langs = sorted({p.source_lang for p in pairs.values()} | {p.target_lang for p in pairs.values()})
-
-    bin_tmp = Path(tempfile.mkdtemp(prefix=".bin.", dir=out))
-    (bin_tmp / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
-    counts: dict[str, dict[str, int]] = {}
-    dropped: dict[str, int] = {}
-    try:
-        for pair in tqdm(list(pairs.values()), desc="encode+binarize", unit="pair"):
-            counts[pair.name], dropped[pair.name] = {}, 0
-            with tempfile.TemporaryDirectory(prefix="volctrans-raw-") as raw:
-                raw_dir = Path(raw)
-                splits = [s for s in FAIRSEQ_SPLIT if pair.files.get(s)]
-                for split in splits:
-                    prefix = raw_dir / f"{FAIRSEQ_SPLIT[split]}.{pair.name}"
-                    kept = 0
-                    with open(f"{prefix}.{pair.source_lang}", "w", encoding="utf-8") as src_out, \
-                         open(f"{prefix}.{pair.target_lang}", "w", encoding="utf-8") as tgt_out:
-                        for source, target in _read_pairs(pair.files[split]):
-                            source_pieces = processor.encode(source, out_type=str)
-                            target_pieces = processor.encode(target, out_type=str)
-                            if not source_pieces or not target_pieces:
-                                dropped[pair.name] += 1
-                                continue
-                            if split == "train" and max(len(source_pieces), len(target_pieces)) > config.max_train_pieces:
-                                dropped[pair.name] += 1
-                                continue
-                            src_out.write(" ".join(source_pieces) + "\n")
-                            tgt_out.write(" ".join(target_pieces) + "\n")
-                            kept += 1
-                    counts[pair.name][split] = kept
-                _binarize(raw_dir, pair, splits, out / "dict.txt", bin_tmp, config.workers)
-        final_bin = out / "bin"
-        if final_bin.exists():
-            shutil.rmtree(final_bin)
-        bin_tmp.rename(final_bin)
-    except BaseException:
-        shutil.rmtree(bin_tmp, ignore_errors=True)
-        raise
+    langs = sorted({lang for source in sources for pair in source.pairs.values()
+                    for lang in (pair.source_lang, pair.target_lang)})
+    summary_sources = {}
+    for data_source in sources:
+        staging = Path(tempfile.mkdtemp(prefix=f".{data_source.directory}.", dir=out))
+        counts: dict[str, dict[str, int]] = {}
+        dropped = 0
+        try:
+            # Every source folder carries the dictionaries and the lang-dict, so any of them is a valid data dir.
+            (staging / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
+            for pair in tqdm(list(data_source.pairs.values()), desc=f"encode+binarize {data_source.name}", unit="pair"):
+                with tempfile.TemporaryDirectory(prefix="volctrans-raw-") as raw:
+                    counts[pair.name], pair_dropped = _encode_pair(processor, pair, Path(raw), config.max_train_pieces)
+                    dropped += pair_dropped
+                    _binarize(Path(raw), pair, list(pair.files), out / "dict.txt", staging, config.workers)
+            final = out / data_source.directory
+            if final.exists():
+                shutil.rmtree(final)
+            staging.rename(final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        summary_sources[data_source.name] = {"dir": data_source.directory, "pairs": counts,
+                                             "dropped_empty_or_too_long": dropped}
+    main = sources[0]
     summary = {
         "config": asdict(config),
         "langs": langs,
-        "pairs": counts,
-        "dropped_empty_or_too_long": dropped,
+        "main_source": main.name,
+        "pairs": summary_sources[main.name]["pairs"],
+        "sources": summary_sources,
         "vocabulary": vocabulary,
-        "corpora": {name: pair.corpora for name, pair in pairs.items()},
     }
     with atomic_write(out / PREPARED) as handle:
         json.dump(summary, handle, indent=2, ensure_ascii=False)

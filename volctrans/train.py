@@ -6,8 +6,12 @@ command continues training. Resuming with a different model shape is refused (it
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import os
+import resource
+import time
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -18,14 +22,18 @@ import yaml
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.io import atomic_write
 from volctrans.prepare import LANG_DICT, load_prepared
+from volctrans.weighting import SCHEMES, get_scheme
+from volctrans.weighting.bilevel import BilevelConfig
 
 logger = logging.getLogger(__name__)
 
 TRAIN_CONFIG = "train_config.yaml"
-WEIGHTINGS = ("uniform", "temperature")
+# Located without importing it: importing the plugin imports fairseq, which is slow and only needed in fairseq-train.
+PLUGIN_DIR = Path(importlib.util.find_spec("volctrans_fairseq").submodule_search_locations[0])
+TASK = "volctrans_multilingual"
 # Changing these between runs makes checkpoint_last.pt unloadable or meaningless.
 _SHAPE_KEYS = ("data", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim", "attention_heads",
-               "share_all_embeddings", "directions", "langs")
+               "share_all_embeddings", "directions", "langs", "sources")
 
 
 @dataclass
@@ -34,8 +42,11 @@ class TrainConfig:
     save_dir: str
     directions: str = "both"  # both | en-xx | xx-en
     langs: list[str] | None = None  # target languages (default: all prepared)
-    weighting: str = "temperature"  # how language pairs are sampled: uniform | temperature
-    temperature: float = 5.0  # p ∝ n^(1/T)
+    sources: list[str] | None = None  # prepared sources to train on (default: all)
+    weighting: str = "temperature"  # how sources × pairs are mixed: uniform | temperature | fixed | bilevel
+    temperature: float = 5.0  # p ∝ n^(1/T) over sources × pairs
+    weights_file: str | None = None  # for weighting: fixed — YAML/JSON {source | pair | source:pair: weight}
+    bilevel: BilevelConfig = field(default_factory=BilevelConfig)
     encoder_layers: int = 6
     decoder_layers: int = 6
     embed_dim: int = 512
@@ -68,8 +79,10 @@ class TrainConfig:
         problems = []
         if self.directions not in ("both", "en-xx", "xx-en"):
             problems.append("directions: must be both, en-xx or xx-en")
-        if self.weighting not in WEIGHTINGS:
-            problems.append(f"weighting: must be one of {', '.join(WEIGHTINGS)}")
+        if self.weighting not in SCHEMES:
+            problems.append(f"weighting: must be one of {', '.join(sorted(SCHEMES))}")
+        if self.weighting == "fixed" and not self.weights_file:
+            problems.append("weights_file: required with weighting: fixed")
         if self.temperature <= 0:
             problems.append("temperature: must be > 0")
         if self.embed_dim % self.attention_heads:
@@ -85,19 +98,44 @@ class TrainConfig:
         return problems
 
 
-def lang_pairs(config: TrainConfig, prepared: dict) -> list[str]:
-    pairs = []
-    for pair in prepared["pairs"]:
+def directions(config: TrainConfig, pairs) -> list[str]:
+    selected = []
+    for pair in pairs:
         source_lang, target_lang = pair.split("-", 1)
         if config.langs and target_lang not in config.langs:
             continue
         if config.directions in ("both", "en-xx"):
-            pairs.append(f"{source_lang}-{target_lang}")
+            selected.append(f"{source_lang}-{target_lang}")
         if config.directions in ("both", "xx-en"):
-            pairs.append(f"{target_lang}-{source_lang}")
+            selected.append(f"{target_lang}-{source_lang}")
+    return selected
+
+
+def lang_pairs(config: TrainConfig, prepared: dict) -> list[str]:
+    pairs = directions(config, prepared["pairs"])
     if not pairs:
         raise VolctransError(f"no language pairs selected from {config.data} (langs={config.langs})")
     return pairs
+
+
+def data_categories(config: TrainConfig, prepared: dict) -> dict[str, tuple[str, list[str]]]:
+    """fairseq data category → (binarized folder, directions). The main source is fairseq's category "main"."""
+    data = Path(config.data).resolve()
+    sources = prepared.get("sources") or {prepared.get("main_source", "main"): {"dir": "bin", "pairs": prepared["pairs"]}}
+    main_source = prepared.get("main_source", next(iter(sources)))
+    wanted = config.sources or list(sources)
+    unknown = sorted(set(wanted) - set(sources))
+    if unknown:
+        raise VolctransError(f"sources not in {config.data}: {', '.join(unknown)} (have: {', '.join(sources)})")
+    if main_source not in wanted:
+        raise VolctransError(f"the main source '{main_source}' (dev/test, vocabulary) cannot be left out")
+    categories = {}
+    for name in wanted:
+        category = "main" if name == main_source else name
+        pairs = directions(config, sources[name]["pairs"])
+        if pairs:
+            categories[category] = (str(data / sources[name]["dir"]), pairs)
+    return categories
 
 
 def use_cuda(config: TrainConfig) -> bool:
@@ -113,14 +151,18 @@ def use_cuda(config: TrainConfig) -> bool:
 
 def fairseq_arguments(config: TrainConfig, prepared: dict) -> list[str]:
     data = Path(config.data).resolve()
+    categories = data_categories(config, prepared)
+    main_source = prepared.get("main_source", "main")
+    extra = {name: value for name, value in categories.items() if name != "main"}
+    keys = [f"{category}:{pair}" for category, (_, pairs) in categories.items() for pair in pairs]
     args = [
         str(data / "bin"),
-        "--task", "translation_multi_simple_epoch",
+        "--user-dir", str(PLUGIN_DIR),
+        "--task", TASK,
+        "--main-source-name", main_source,
         "--lang-dict", str(data / "bin" / LANG_DICT),
         "--lang-pairs", ",".join(lang_pairs(config, prepared)),
         "--encoder-langtok", "src", "--decoder-langtok",
-        "--sampling-method", config.weighting,
-        "--sampling-temperature", str(config.temperature),
         "--arch", "transformer",
         "--encoder-layers", str(config.encoder_layers), "--decoder-layers", str(config.decoder_layers),
         "--encoder-embed-dim", str(config.embed_dim), "--decoder-embed-dim", str(config.embed_dim),
@@ -148,6 +190,12 @@ def fairseq_arguments(config: TrainConfig, prepared: dict) -> list[str]:
         "--required-batch-size-multiple", "1",
         "--skip-invalid-size-inputs-valid-test",
     ]
+    if extra:
+        # Each further source is a fairseq data category; every category needs its language-token spec.
+        args += ["--extra-data", repr({name: path for name, (path, _) in extra.items()}),
+                 "--extra-lang-pairs", repr({name: ",".join(pairs) for name, (_, pairs) in extra.items()}),
+                 "--langtoks", repr({name: ("src", "tgt") for name in categories})]
+    args += get_scheme(config.weighting).fairseq_args(config, keys, main_source)
     if config.share_all_embeddings:
         args.append("--share-all-embeddings")
     if not use_cuda(config):
@@ -186,9 +234,18 @@ def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     # torch ≥ 2.6 defaults torch.load to weights_only=True, which cannot read fairseq's own checkpoints on resume.
     env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
     env["PYTHONUNBUFFERED"] = "1"  # fairseq logs to stdout: show progress as it happens when piped to a file
+    start = time.perf_counter()
     result = subprocess.run(command, env=env)
     if result.returncode != 0:
         raise VolctransError(f"fairseq-train exited with status {result.returncode} (see its log above)")
+    elapsed = time.perf_counter() - start
+    # ru_maxrss of waited-for children is in KiB on Linux: the peak of the fairseq-train process.
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    summary = {"wall_seconds": round(elapsed, 1), "peak_rss_mb": round(peak_rss_mb, 1), "resumed": resuming,
+               "weighting": config.weighting, "max_update": config.max_update}
+    with atomic_write(save_dir / "train_summary.json") as handle:
+        json.dump(summary, handle, indent=2)
+    logger.info("fairseq-train finished in %.0fs, peak RSS %.0f MB", elapsed, peak_rss_mb)
     if not (save_dir / "checkpoint_best.pt").exists() and not (save_dir / "checkpoint_last.pt").exists():
         raise VolctransError(f"training finished but wrote no checkpoint in {save_dir}")
     return command

@@ -37,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gt.add_argument("--langs", type=_langs, default=None, help="keep only these languages")
     gt.add_argument("--min-pairs", type=int, default=100, help="drop languages with fewer pairs")
 
+    noisy = sub.add_parser("noisy", help="a corrupted copy of a corpus (misaligned / wrong-language pairs)")
+    noisy.add_argument("--from", dest="corpus", type=Path, required=True)
+    noisy.add_argument("--out", type=Path, required=True)
+    noisy.add_argument("--name", default="noisy", help="source name of the new corpus")
+    noisy.add_argument("--rate", type=float, default=0.5, help="fraction of pairs corrupted")
+    noisy.add_argument("--seed", type=int, default=1)
+    noisy.add_argument("--exclude", type=Path, default=None, help="corpus whose training pairs must not reappear")
+    noisy.add_argument("--limit", type=int, default=None, help="at most this many pairs per language")
+
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
     sample.add_argument("--out", type=Path, required=True)
@@ -63,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         from volctrans.data import gettext
 
         manifest = gettext.build(args.paths, args.out, args.langs, min_pairs=args.min_pairs)
+    elif args.source == "noisy":
+        from volctrans.data.noise import build_noisy
+
+        manifest = build_noisy(args.corpus, args.out, args.name, args.rate, args.seed, args.exclude, args.limit)
     elif args.source == "sample":
         from volctrans.data.sample import build_sample
 

@@ -12,9 +12,10 @@ from volctrans.errors import VolctransError
 
 # name -> (module, one-line help). Order is the pipeline order shown by --help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, sample"),
+    "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, noisy, sample"),
     "prepare": ("volctrans.cli.prepare", "train SentencePiece, encode and binarize corpora for fairseq"),
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
+    "plot-weights": ("volctrans.cli.plot_weights", "plot learned source weights (bilevel log) to a PNG"),
     "export": ("volctrans.cli.export", "convert a fairseq checkpoint to a self-contained CTranslate2 model"),
     "translate": ("volctrans.cli.translate", "batch-translate text with an exported model"),
     "eval": ("volctrans.cli.evaluate", "score translations: BLEU, spBLEU, chrF++ per pair"),

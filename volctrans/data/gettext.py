@@ -65,8 +65,12 @@ def catalog_language(path: Path, catalog: polib._BaseFile) -> str | None:
     language = (catalog.metadata.get("Language") or "").strip()
     if not language and path.parent.name == "LC_MESSAGES":
         language = path.parent.parent.name
-    language = language.split(".")[0].split("@")[0].replace("-", "_").lower()
-    return language or None
+    return _normal(language) or None
+
+
+def _normal(language: str) -> str:
+    """'pt-BR', 'pt_BR.UTF-8', 'sr@latin' → 'pt_br', 'pt_br', 'sr'."""
+    return language.split(".")[0].split("@")[0].replace("-", "_").lower()
 
 
 def read_catalog(path: Path) -> tuple[str | None, list[CatalogPair]]:
@@ -114,6 +118,8 @@ def build(
     if not catalogs:
         raise VolctransError("no .po/.mo catalogs found in: " + " ".join(paths))
     for path in tqdm(catalogs, desc="catalogs", unit="file"):
+        if wanted and path.parent.name == "LC_MESSAGES" and _normal(path.parent.parent.name) not in wanted:
+            continue  # cheap skip by folder name: parsing every language's catalogs is the slow part
         language, pairs = read_catalog(path)
         if not language or language.startswith("en") or (wanted and language not in wanted):
             continue
