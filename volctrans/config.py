@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -65,7 +66,7 @@ def from_dict(cls: type[T], values: dict[str, Any] | None, source: str = "config
                     raise ConfigError(source, [f"expected a mapping, got {values[name]!r}"])
                 kwargs[name] = from_dict(hints[name], values[name], source)
             except ConfigError as error:
-                problems.extend(f"{name}.{problem}" if not problem.startswith("expected") else f"{name}: {problem}"
+                problems.extend(f"{name}.{problem}" if re.match(r"\w+[:\[,]", problem) else f"{name}: {problem}"
                                 for problem in error.problems)
         elif name in values:
             problem = _type_problem(name, values[name], hints[name])

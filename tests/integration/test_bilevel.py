@@ -1,0 +1,76 @@
+"""A few bilevel updates inside fairseq on the tiny sample plus a noisy copy: weights logged, saved and resumed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+import yaml
+
+from tests.conftest import DATA
+from volctrans.cli.main import main
+
+pytestmark = pytest.mark.slow
+
+TINY = {"encoder_layers": 1, "decoder_layers": 1, "embed_dim": 32, "ffn_dim": 64, "attention_heads": 2,
+        "max_tokens": 1024, "lr": 0.003, "warmup_updates": 2, "validate_interval_updates": 6,
+        "save_interval_updates": 6, "log_interval": 2, "max_positions": 128}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bilevel")
+    assert main(["data", "noisy", "--from", str(DATA / "tiny"), "--out", str(work / "noisy"), "--rate", "0.5"]) == 0
+    assert main(["prepare", "--corpora", str(DATA / "tiny"), str(work / "noisy"), "--out", str(work / "prepared"),
+                 "--vocab-size", "1200"]) == 0
+    return work
+
+
+def _train(work, name, **overrides):
+    config = {"data": str(work / "prepared"), "save_dir": str(work / name), "weighting": "bilevel",
+              "max_update": 6, **TINY, **overrides}
+    path = work / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_prepare_keeps_source_identity(prepared):
+    summary = json.loads((prepared / "prepared/prepared.json").read_text())
+    assert summary["main_source"] == "libreoffice"
+    assert summary["sources"]["noisy"]["dir"] == "bin-noisy"
+    assert (prepared / "prepared/bin-noisy/train.en-de.de.bin").is_file()
+    assert not (prepared / "prepared/bin-noisy/test.en-de.de.bin").exists()  # dev/test only from the main source
+
+
+def test_bilevel_updates_log_save_and_resume(prepared):
+    config = _train(prepared, "run", bilevel={"log_interval": 1, "lambda_lr": 1.0, "lisa_layers": 1, "lisa_interval": 3})
+    assert main(["train", "--config", str(config)]) == 0
+    records = [json.loads(line) for line in (prepared / "run/weights.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in records] == [1, 2, 3, 4, 5, 6]
+    assert set(records[-1]["weights"]) == {"libreoffice", "noisy"}
+    assert abs(sum(records[-1]["weights"].values()) - 1.0) < 1e-5
+    assert records[-1]["weights"] != {"libreoffice": 0.5, "noisy": 0.5}  # λ moved
+    checkpoint = torch.load(prepared / "run/checkpoint_last.pt", map_location="cpu", weights_only=False)
+    saved = checkpoint["task_state"]["volctrans_bilevel"]
+    assert saved["groups"] == ["libreoffice", "noisy"] and saved["update"] == 6
+    assert saved["lambda"] == pytest.approx(list(records[-1]["lambda"].values()), abs=1e-5)
+
+    resumed = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config),
+                              "--set", "max_update=8"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "bilevel: resumed weights" in resumed.stdout + resumed.stderr
+    records = [json.loads(line) for line in (prepared / "run/weights.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in records][-2:] == [7, 8]
+    # The first resumed step starts from the saved λ, not from uniform weights.
+    assert abs(records[-2]["weights"]["noisy"] - records[5]["weights"]["noisy"]) < 0.2
+
+
+def test_sampling_mode_and_plot(prepared, tmp_path):
+    config = _train(prepared, "sampling", bilevel={"mode": "sampling", "log_interval": 2},
+                    extra_args=["--virtual-epoch-size", "300"])
+    assert main(["train", "--config", str(config)]) == 0
+    assert (prepared / "sampling/weights.jsonl").read_text().count("\n") >= 3
+    png = tmp_path / "weights.png"
+    assert main(["plot-weights", str(prepared / "sampling/weights.jsonl"), "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

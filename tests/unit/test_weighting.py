@@ -1,0 +1,96 @@
+import json
+
+import pytest
+import torch
+
+from volctrans.config import from_dict
+from volctrans.errors import ConfigError, VolctransError
+from volctrans.train import TrainConfig
+from volctrans.weighting import SCHEMES, get_scheme
+from volctrans.weighting.bilevel import alpha_at, lambda_gradient, penalty, softmax_jacobian
+from volctrans.weighting.schemes import expand_fixed_weights
+
+
+def test_softmax_jacobian_matches_autograd():
+    lam = torch.tensor([0.3, -1.2, 0.7, 0.0], dtype=torch.float64)
+    expected = torch.autograd.functional.jacobian(lambda x: torch.softmax(x, dim=0), lam)
+    assert torch.allclose(softmax_jacobian(torch.softmax(lam, dim=0)), expected, atol=1e-12)
+
+
+def test_lambda_gradient_matches_autograd_of_penalty():
+    """The closed-form α Jᵀ(ℓ(w) − ℓ(u)) equals the autograd gradient of α(L2(w, λ) − L2(u, λ)) w.r.t. λ."""
+    torch.manual_seed(0)
+    for _ in range(5):
+        lam = torch.randn(3, dtype=torch.float64, requires_grad=True)
+        loss_w = torch.rand(3, dtype=torch.float64) * 5
+        loss_u = torch.rand(3, dtype=torch.float64) * 5
+        penalty(lam, loss_w, loss_u, alpha=7.0).backward()
+        assert torch.allclose(lambda_gradient(lam.detach(), loss_w, loss_u, 7.0), lam.grad, atol=1e-12)
+
+
+def test_lambda_gradient_on_a_tiny_bilevel_problem():
+    """Real losses of two tiny models: u fits sources by least squares, w is pulled to the dev target too."""
+    torch.manual_seed(1)
+    sources = [torch.randn(16, 2, dtype=torch.float64) for _ in range(3)]
+    targets = [x @ torch.tensor([1.0, -2.0], dtype=torch.float64) for x in sources]
+    targets[2] = torch.randn(16, dtype=torch.float64) * 3  # a noisy source: targets unrelated to inputs
+    w = torch.tensor([0.9, -1.8], dtype=torch.float64)
+    u = torch.tensor([0.2, -0.5], dtype=torch.float64)
+    losses = lambda theta: torch.stack([((x @ theta - y) ** 2).mean() for x, y in zip(sources, targets)])
+    lam = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    alpha = 3.0
+    objective = alpha * (torch.softmax(lam, 0) @ losses(w) - torch.softmax(lam, 0) @ losses(u))
+    objective.backward()
+    closed_form = lambda_gradient(lam.detach(), losses(w), losses(u), alpha)
+    assert torch.allclose(closed_form, lam.grad, atol=1e-12)
+    # A gradient step lowers the weight of the source that w (pulled to the clean task) fits worse than u.
+    p_after = torch.softmax(lam.detach() - 0.1 * closed_form, 0)
+    worst = int(torch.argmax(losses(w) - losses(u)))
+    assert p_after[worst] < 1 / 3
+
+
+def test_absent_groups_contribute_nothing():
+    lam = torch.zeros(3, dtype=torch.float64)
+    loss_w = torch.tensor([1.0, 2.0, 100.0], dtype=torch.float64)
+    loss_u = torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64)
+    present = torch.tensor([True, True, False])
+    gradient = lambda_gradient(lam, loss_w, loss_u, 1.0, present)
+    assert torch.allclose(gradient, lambda_gradient(lam, loss_w, torch.tensor([1.0, 1.0, 100.0], dtype=torch.float64), 1.0))
+    assert torch.isclose(gradient.sum(), torch.tensor(0.0, dtype=torch.float64))  # softmax is shift-invariant
+
+
+def test_alpha_schedule():
+    assert alpha_at(0, 10, 100, 2.0, 100) == 10
+    assert alpha_at(250, 10, 100, 2.0, 100) == 40
+    assert alpha_at(10_000, 10, 100, 2.0, 100) == 100
+    assert alpha_at(10_000, 10, 100, 1.0, 0) == 10
+
+
+def test_registry_and_fixed_weights(tmp_path):
+    assert {"uniform", "temperature", "fixed", "bilevel"} <= set(SCHEMES)
+    with pytest.raises(VolctransError, match="unknown weighting"):
+        get_scheme("magic")
+    keys = ["main:en-de", "main:de-en", "noisy:en-de"]
+    expanded = expand_fixed_weights({"libreoffice": 1.0, "noisy:en-de": 0.1}, ["libreoffice:en-de", "libreoffice:de-en", "noisy:en-de"])
+    assert expanded == {"libreoffice:en-de": 1.0, "libreoffice:de-en": 1.0, "noisy:en-de": 0.1}
+    with pytest.raises(VolctransError, match="no weight for noisy:en-de"):
+        expand_fixed_weights({"libreoffice": 1.0}, ["libreoffice:en-de", "noisy:en-de"])
+    weights = tmp_path / "weights.yaml"
+    weights.write_text("libreoffice: 0.7\nnoisy: 0.3\n")
+    config = from_dict(TrainConfig, {"data": "d", "save_dir": "s", "weighting": "fixed", "weights_file": str(weights)})
+    args = get_scheme("fixed").fairseq_args(config, keys, "libreoffice")
+    assert json.loads(args[args.index("--sampling-weights") + 1]) == {"main:en-de": 0.7, "main:de-en": 0.7, "noisy:en-de": 0.3}
+
+
+def test_bilevel_config_problems_are_nested_and_collected():
+    with pytest.raises(ConfigError) as info:
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "weighting": "bilevel", "max_update": "many",
+                                "bilevel": {"alpah": 3, "interval": "often"}})
+    problems = info.value.problems
+    assert "bilevel: unknown key 'alpah'" in " ".join(problems)
+    assert any(p.startswith("bilevel.interval: expected an integer") for p in problems)
+    assert any(p.startswith("max_update: expected an integer") for p in problems)
+    with pytest.raises(ConfigError) as info:
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "bilevel": {"mode": "both", "interval": 0}})
+    assert any(p.startswith("bilevel.mode") for p in info.value.problems)
+    assert any(p.startswith("bilevel.interval") for p in info.value.problems)
