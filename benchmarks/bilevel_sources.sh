@@ -7,12 +7,14 @@
 # the held-out LibreOffice test sets (never used for tuning) and prints one table.
 #
 # Usage: benchmarks/bilevel_sources.sh [WORK_DIR]   (needs `volctrans` on PATH; ~1 h on 2 CPU cores)
-# Environment: LANGS (de,fr,ru), TRAIN (4000 pairs/lang/source), UPDATES (600), LOCALE_DIRS (/usr/share/locale)
+# Environment: LANGS (de,ru), TRAIN (3000 pairs/lang/source), UPDATES (400), LOCALE_DIRS (/usr/share/locale)
 set -euo pipefail
+# Several trainings may share 2 cores; one intra-op thread each avoids oversubscription.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 WORK=${1:-runs/bench-bilevel}
-LANGS=${LANGS:-de,fr,ru}
-TRAIN=${TRAIN:-4000}
-UPDATES=${UPDATES:-600}
+LANGS=${LANGS:-de,ru}
+TRAIN=${TRAIN:-3000}
+UPDATES=${UPDATES:-400}
 LOCALE_DIRS=${LOCALE_DIRS:-/usr/share/locale}
 mkdir -p "$WORK"
 log() { printf '\n=== %s\n' "$*"; }
@@ -21,16 +23,16 @@ log "data"
 [ -f "$WORK/lo-full/manifest.json" ] || volctrans data libreoffice-help --langs "$LANGS" --out "$WORK/lo-full" \
   --cache "$WORK/debs" 2>>"$WORK/data.log" >/dev/null
 [ -f "$WORK/libreoffice/manifest.json" ] || volctrans data sample --from "$WORK/lo-full" --out "$WORK/libreoffice" \
-  --train "$TRAIN" --dev 200 --test 300 --mono 0 --no-compress >/dev/null
+  --langs "$LANGS" --train "$TRAIN" --dev 200 --test 300 --mono 0 --no-compress >/dev/null
 [ -f "$WORK/noisy/manifest.json" ] || volctrans data noisy --from "$WORK/lo-full" --out "$WORK/noisy" --name noisy \
   --rate 0.5 --exclude "$WORK/libreoffice" --limit "$TRAIN" --seed 3 >/dev/null
 if [ ! -f "$WORK/gettext/manifest.json" ]; then
   volctrans data gettext $LOCALE_DIRS --langs "$LANGS" --out "$WORK/gettext-full" 2>>"$WORK/data.log" >/dev/null
-  volctrans data sample --from "$WORK/gettext-full" --out "$WORK/gettext" --train "$TRAIN" --dev 0 --test 0 \
+  volctrans data sample --from "$WORK/gettext-full" --out "$WORK/gettext" --langs "$LANGS" --train "$TRAIN" --dev 0 --test 0 \
     --mono 0 --no-compress >/dev/null
 fi
 [ -f "$WORK/prepared/prepared.json" ] || volctrans prepare --corpora "$WORK/libreoffice" "$WORK/gettext" "$WORK/noisy" \
-  --out "$WORK/prepared" --vocab-size 6000 --workers 2 2>>"$WORK/data.log" >/dev/null
+  --out "$WORK/prepared" --langs "$LANGS" --vocab-size 6000 --workers 2 2>>"$WORK/data.log" >/dev/null
 
 cat > "$WORK/base.yaml" <<YAML
 data: $WORK/prepared
@@ -41,11 +43,11 @@ embed_dim: 128
 ffn_dim: 512
 attention_heads: 4
 lr: 0.002
-warmup_updates: 200
+warmup_updates: 100
 max_update: $UPDATES
-max_tokens: 4096
-validate_interval_updates: 200
-save_interval_updates: 200
+max_tokens: 3072
+validate_interval_updates: 100
+save_interval_updates: 100
 keep_interval_updates: 1
 temperature: 5.0
 bilevel:

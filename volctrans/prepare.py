@@ -48,6 +48,8 @@ class PrepareConfig:
     max_train_pieces: int = 250  # longer training pairs are dropped (counted), fairseq rejects them otherwise
     seed: int = 1
     workers: int = 1
+    # Kept as single pieces: the tagged back-translation marker (volctrans.backtranslate.BT_TAG).
+    user_symbols: list[str] = field(default_factory=lambda: ["<BT>"])
 
     def validate(self) -> list[str]:
         problems = []
@@ -152,7 +154,8 @@ def _train_spm(config: PrepareConfig, sentences: list[str], out: Path) -> None:
         num_threads=max(1, config.workers),
         input_sentence_size=len(sentences),
         max_sentence_length=8192,
-        hard_vocab_limit=False,  # a tiny sample may not support the full vocabulary size
+        hard_vocab_limit=False,
+        user_defined_symbols=list(config.user_symbols),  # a tiny sample may not support the full vocabulary size
         minloglevel=2,
     )
 

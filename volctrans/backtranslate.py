@@ -1,0 +1,146 @@
+"""Back-translation: monolingual target-language text → synthetic (source, target) pairs, a training source `bt`.
+
+The reverse direction comes from our own multilingual CTranslate2 model (xx→en is one of its directions).
+Generation: beam search, top-k sampling, or noised beam (beam output with Edunov et al. 2018 noise: drop words
+with p=0.1, replace with a filler token with p=0.1, shuffle words within a window of 3). Tagged back-translation
+(Caswell et al. 2019) prepends a `<BT>` token to the synthetic source so the model can tell synthetic input.
+
+Work is split into shards of `shard_size` lines; each finished shard is written atomically under
+`OUT/.shards/`, so an interrupted run resumes at the first missing shard. The result is a corpus directory
+(manifest name `bt`) that `volctrans prepare` takes as one more source.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from volctrans.data.corpus import Manifest
+from volctrans.errors import VolctransError
+from volctrans.io import atomic_write, iter_lines, iter_tsv_rows, write_tsv
+
+logger = logging.getLogger(__name__)
+
+BT_TAG = "<BT>"
+FILLER = "<blank>"
+
+
+@dataclass
+class BacktranslateConfig:
+    model: str
+    lang: str  # language of the monolingual text (the target side of the synthetic pairs)
+    input: str
+    out: str  # corpus directory
+    source_lang: str = "en"  # language to translate into (the synthetic source side)
+    method: str = "beam"  # beam | sampling | noised
+    beam_size: int = 4
+    sampling_topk: int = 10
+    tagged: bool = False
+    name: str = "bt"
+    shard_size: int = 10_000
+    seed: int = 1
+    device: str = "cpu"
+    threads: int = 0
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.method not in ("beam", "sampling", "noised"):
+            problems.append("method: must be beam, sampling or noised")
+        if self.shard_size < 1:
+            problems.append("shard_size: must be ≥ 1")
+        if self.lang == self.source_lang:
+            problems.append("lang and source_lang must differ")
+        return problems
+
+
+def add_noise(text: str, rng: random.Random, drop: float = 0.1, blank: float = 0.1, window: int = 3) -> str:
+    """Edunov et al. (2018) noise on a synthetic source: word dropout, filler replacement, local shuffle."""
+    words = text.split()
+    if not words:
+        return text
+    noised = []
+    for word in words:
+        roll = rng.random()
+        if roll < drop:
+            continue
+        noised.append(FILLER if roll < drop + blank else word)
+    # A local shuffle: each word moves at most `window` positions (sort by index + U(0, window)).
+    keys = [index + rng.uniform(0, window) for index in range(len(noised))]
+    return " ".join(word for _, word in sorted(zip(keys, noised)))
+
+
+def _shard_path(out: Path, index: int) -> Path:
+    return out / ".shards" / f"shard-{index:05d}.tsv"
+
+
+def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
+    from serving.translator import DecodingOptions, Translator
+
+    out = Path(config.out)
+    translator = translator or Translator(config.model, device=config.device, intra_threads=config.threads)
+    translator.lang_token(config.lang)
+    translator.lang_token(config.source_lang)
+    if config.method == "sampling":
+        options = DecodingOptions(beam_size=1, sampling_topk=config.sampling_topk)
+    else:
+        options = DecodingOptions(beam_size=config.beam_size)
+    pair = f"{config.source_lang}-{config.lang}"
+    lines = ((number, text) for number, text in iter_lines(config.input) if text.strip())
+    shards = 0
+    progress = tqdm(desc=f"back-translate {config.lang}→{config.source_lang}", unit="sent")
+    for index in itertools.count():
+        chunk = list(itertools.islice(lines, config.shard_size))
+        if not chunk:
+            break
+        shards += 1
+        path = _shard_path(out, index)
+        if path.exists():  # finished in an earlier run
+            progress.update(len(chunk))
+            continue
+        rng = random.Random(f"{config.seed}:{index}")
+        synthetic = translator.translate([text for _, text in chunk], config.lang, config.source_lang, options)
+        rows = []
+        for (number, target), source in zip(chunk, synthetic):
+            if config.method == "noised":
+                source = add_noise(source, rng)
+            if not source.strip():
+                continue
+            if config.tagged:
+                source = f"{BT_TAG} {source}"
+            rows.append([source, target, f"bt:{Path(config.input).name}:{number}"])
+        write_tsv(path, rows)
+        progress.update(len(chunk))
+    progress.close()
+    if shards == 0:
+        raise VolctransError(f"{config.input}: no non-empty lines to back-translate")
+    relative = f"{pair}/train.tsv"
+    count = 0
+    with atomic_write(out / relative) as handle:
+        for index in range(shards):
+            if _shard_path(out, index).stat().st_size == 0:  # every line of that shard came back empty
+                continue
+            for row in iter_tsv_rows(_shard_path(out, index), strict=True):
+                handle.write("\t".join(row.fields()) + "\n")
+                count += 1
+    manifest = Manifest.load(out) if (out / "manifest.json").exists() else Manifest(
+        name=config.name, licence="derived from the monolingual input", source_lang=config.source_lang)
+    if count == 0:
+        raise VolctransError(f"the model produced no non-empty translation for {config.input} (is it trained?)")
+    manifest.pairs[pair] = {"train": count}
+    manifest.files[pair] = {"train": relative}
+    manifest.details.setdefault("backtranslation", {})[pair] = {
+        "model": str(config.model), "input": str(config.input), "method": config.method,
+        "beam_size": config.beam_size, "sampling_topk": config.sampling_topk if config.method == "sampling" else None,
+        "tagged": config.tagged, "tag": BT_TAG if config.tagged else None, "seed": config.seed,
+    }
+    manifest.save(out)
+    for index in range(shards):
+        _shard_path(out, index).unlink()
+    (out / ".shards").rmdir()
+    logger.info("wrote %d synthetic %s pairs to %s", count, pair, out)
+    return manifest
