@@ -37,6 +37,29 @@ _SHAPE_KEYS = ("data", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim
 
 
 @dataclass
+class DistributedConfig:
+    """Multi-GPU / multi-node training through torchrun (fairseq reads RANK/WORLD_SIZE from its environment)."""
+
+    nproc_per_node: int = 1  # GPUs on this node
+    nnodes: int = 1
+    node_rank: int = 0
+    master_addr: str = "127.0.0.1"
+    master_port: int = 29500
+
+    def validate(self) -> list[str]:
+        problems = []
+        if self.nproc_per_node < 1 or self.nnodes < 1:
+            problems.append("nproc_per_node and nnodes: must be ≥ 1")
+        if not 0 <= self.node_rank < self.nnodes:
+            problems.append("node_rank: must be in [0, nnodes)")
+        return problems
+
+    @property
+    def world_size(self) -> int:
+        return self.nproc_per_node * self.nnodes
+
+
+@dataclass
 class TrainConfig:
     data: str  # folder written by `volctrans prepare`
     save_dir: str
@@ -47,6 +70,7 @@ class TrainConfig:
     temperature: float = 5.0  # p ∝ n^(1/T) over sources × pairs
     weights_file: str | None = None  # for weighting: fixed — YAML/JSON {source | pair | source:pair: weight}
     bilevel: BilevelConfig = field(default_factory=BilevelConfig)
+    arch: str = "transformer"  # any fairseq transformer arch; the sizes below override its defaults
     encoder_layers: int = 6
     decoder_layers: int = 6
     embed_dim: int = 512
@@ -73,6 +97,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda
     fp16: bool = False
     num_workers: int = 0
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     extra_args: list[str] = field(default_factory=list)  # passed verbatim to fairseq-train (escape hatch)
 
     def validate(self) -> list[str]:
@@ -91,6 +116,10 @@ class TrainConfig:
             problems.append("device: must be auto, cpu or cuda")
         if self.fp16 and self.device == "cpu":
             problems.append("fp16: needs a GPU")
+        if not self.arch.startswith("transformer"):
+            problems.append("arch: must be a fairseq transformer arch (CTranslate2 export supports those)")
+        if self.distributed.world_size > 1 and self.device == "cpu":
+            problems.append("distributed: multi-process training needs GPUs (device: cuda or auto)")
         for name in ("max_update", "max_tokens", "update_freq", "encoder_layers", "decoder_layers", "embed_dim",
                      "ffn_dim", "attention_heads", "max_positions"):
             if getattr(self, name) <= 0:
@@ -138,9 +167,11 @@ def data_categories(config: TrainConfig, prepared: dict) -> dict[str, tuple[str,
     return categories
 
 
-def use_cuda(config: TrainConfig) -> bool:
+def use_cuda(config: TrainConfig, check: bool = True) -> bool:
     if config.device == "cpu":
         return False
+    if config.device == "cuda" and not check:  # dry runs validate configs meant for GPU machines anywhere
+        return True
     import torch
 
     available = torch.cuda.is_available()
@@ -149,7 +180,7 @@ def use_cuda(config: TrainConfig) -> bool:
     return available
 
 
-def fairseq_arguments(config: TrainConfig, prepared: dict) -> list[str]:
+def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = True) -> list[str]:
     data = Path(config.data).resolve()
     categories = data_categories(config, prepared)
     main_source = prepared.get("main_source", "main")
@@ -163,7 +194,7 @@ def fairseq_arguments(config: TrainConfig, prepared: dict) -> list[str]:
         "--lang-dict", str(data / "bin" / LANG_DICT),
         "--lang-pairs", ",".join(lang_pairs(config, prepared)),
         "--encoder-langtok", "src", "--decoder-langtok",
-        "--arch", "transformer",
+        "--arch", config.arch,
         "--encoder-layers", str(config.encoder_layers), "--decoder-layers", str(config.decoder_layers),
         "--encoder-embed-dim", str(config.embed_dim), "--decoder-embed-dim", str(config.embed_dim),
         "--encoder-ffn-embed-dim", str(config.ffn_dim), "--decoder-ffn-embed-dim", str(config.ffn_dim),
@@ -198,7 +229,7 @@ def fairseq_arguments(config: TrainConfig, prepared: dict) -> list[str]:
     args += get_scheme(config.weighting).fairseq_args(config, keys, main_source)
     if config.share_all_embeddings:
         args.append("--share-all-embeddings")
-    if not use_cuda(config):
+    if not use_cuda(config, check_device):
         args.append("--cpu")
     if config.fp16:
         args.append("--fp16")
@@ -221,8 +252,15 @@ def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     prepared = load_prepared(config.data)
     save_dir = Path(config.save_dir)
     check_resume(config, save_dir)
-    argv = fairseq_arguments(config, prepared)
+    argv = fairseq_arguments(config, prepared, check_device=not dry_run)
     command = [sys.executable, "-m", "fairseq_cli.train", *argv]
+    if config.distributed.world_size > 1:
+        dist = config.distributed
+        # fairseq picks up torchrun's RANK/WORLD_SIZE/MASTER_* variables (env:// initialisation).
+        command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={dist.nproc_per_node}",
+                   f"--nnodes={dist.nnodes}", f"--node_rank={dist.node_rank}", f"--master_addr={dist.master_addr}",
+                   f"--master_port={dist.master_port}", "--module", "fairseq_cli.train", *argv,
+                   "--distributed-world-size", str(dist.world_size)]
     if dry_run:
         return command
     save_dir.mkdir(parents=True, exist_ok=True)

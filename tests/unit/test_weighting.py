@@ -94,3 +94,27 @@ def test_bilevel_config_problems_are_nested_and_collected():
         from_dict(TrainConfig, {"data": "d", "save_dir": "s", "bilevel": {"mode": "both", "interval": 0}})
     assert any(p.startswith("bilevel.mode") for p in info.value.problems)
     assert any(p.startswith("bilevel.interval") for p in info.value.problems)
+
+
+def test_distributed_dry_run_uses_torchrun(tmp_path):
+    import shlex
+    import subprocess
+    import sys
+
+    from tests.conftest import DATA  # noqa: F401  (the tiny corpus is not needed for a dry run)
+
+    prepared = tmp_path / "prepared"
+    (prepared / "bin").mkdir(parents=True)
+    (prepared / "prepared.json").write_text(json.dumps({"pairs": {"en-de": {"train": 1}}, "langs": ["de", "en"],
+                                                        "main_source": "lo", "sources": {"lo": {"dir": "bin", "pairs": {"en-de": {"train": 1}}}}}))
+    config = tmp_path / "train.yaml"
+    config.write_text(f"data: {prepared}\nsave_dir: {tmp_path / 'ckpt'}\ndevice: cuda\nfp16: true\n"
+                      "distributed: {nproc_per_node: 8, nnodes: 2, node_rank: 1, master_addr: 10.0.0.1}\n")
+    result = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config), "--dry-run"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    command = shlex.split(result.stdout.strip())
+    assert command[1:4] == ["-m", "torch.distributed.run", "--nproc_per_node=8"]
+    assert "--node_rank=1" in command and "--master_addr=10.0.0.1" in command
+    assert command[command.index("--distributed-world-size") + 1] == "16"
+    assert "--fp16" in command and "--cpu" not in command

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtranslate": ("volctrans.cli.backtranslate", "monolingual text → synthetic bitext (a `bt` source)"),
     "prepare": ("volctrans.cli.prepare", "train SentencePiece, encode and binarize corpora for fairseq"),
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
+    "average": ("volctrans.cli.average", "average the last N checkpoints (before export)"),
     "plot-weights": ("volctrans.cli.plot_weights", "plot learned source weights (bilevel log) to a PNG"),
     "export": ("volctrans.cli.export", "convert a fairseq checkpoint to a self-contained CTranslate2 model"),
     "translate": ("volctrans.cli.translate", "batch-translate text with an exported model"),

@@ -40,6 +40,34 @@ logger = logging.getLogger(__name__)
 STATE_KEY = "volctrans_bilevel"
 
 
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _all_reduce_gradients(model) -> None:
+    """Multi-GPU: u is a plain module (not DDP-wrapped), so its gradients are averaged here to keep ranks equal."""
+    if not _distributed():
+        return
+    world = torch.distributed.get_world_size()
+    for parameter in model.parameters():
+        if parameter.grad is not None:
+            torch.distributed.all_reduce(parameter.grad)
+            parameter.grad /= world
+
+
+def _all_reduce_losses(loss_w, loss_u, present):
+    """Multi-GPU: average per-group losses over the ranks that saw the group, so every rank takes the same λ step."""
+    if not _distributed():
+        return loss_w, loss_u, present
+    device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+    mask = present.to(torch.float64)
+    packed = torch.stack([loss_w * mask, loss_u * mask, mask]).to(device)
+    torch.distributed.all_reduce(packed)
+    packed = packed.cpu()
+    counts = packed[2].clamp(min=1.0)
+    return packed[0] / counts, packed[1] / counts, packed[2] > 0
+
+
 def _detached(means) -> torch.Tensor:
     return torch.tensor([float(m.detach()) if m is not None else 0.0 for m in means], dtype=torch.float64)
 
@@ -235,6 +263,7 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
             self.u_optimizer.zero_grad(set_to_none=True)
             means_u, present_u, tokens_u, _ = self._group_losses(self.u_model, criterion, sample)
             self._weighted(means_u, present_u, tokens_u).backward()
+            _all_reduce_gradients(self.u_model)
             self.u_optimizer.step()
             loss_u = _detached(means_u)
 
@@ -253,7 +282,9 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
 
         if outer:  # (3) λ ← λ − lr_λ · α Jᵀ(ℓ(w) − ℓ(u))
             loss_w = _detached(means_w)
-            gradient = lambda_gradient(self.lam, loss_w, loss_u, alpha, present & present_u)
+            both = present & present_u
+            loss_w, loss_u, both = _all_reduce_losses(loss_w, loss_u, both)
+            gradient = lambda_gradient(self.lam, loss_w, loss_u, alpha, both)
             self.lam = self.lam - self.args.bilevel_lambda_lr * gradient
             self._save_state(update_num + 1)
             if (update_num + 1) % self.args.bilevel_log_interval == 0 or update_num == 0:
