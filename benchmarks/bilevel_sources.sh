@@ -94,7 +94,7 @@ print("|---" * (len(directions) + 5) + "|")
 for scheme, data in rows.items():
     cells = [f"{p['chrf']:.1f} / {p['bleu']:.1f}" for p in data["pairs"]]
     s = data["summary"]
-    print(f"| {scheme} | " + " | ".join(cells) + f" | {data['average']['chrf']:.2f} | {data['average']['bleu']:.2f} | "
+    print(f"| {scheme} | " + " | ".join(cells) + f" | {data['average']['volctrans']['chrf']:.2f} | {data['average']['volctrans']['bleu']:.2f} | "
           f"{s['wall_seconds'] / s['max_update']:.2f} | {s['peak_rss_mb']:.0f} |")
 weights = [json.loads(line) for line in open(f"{work}/bilevel/weights.jsonl")]
 print("\nlearned weights (bilevel):")

@@ -37,6 +37,7 @@ def flores_spm_available() -> str | None:
 
 @dataclass
 class PairScore:
+    system: str
     pair: str
     sentences: int
     bleu: float
@@ -48,7 +49,7 @@ class PairScore:
         return dict(self.__dict__)
 
 
-def score_pair(pair: str, hypotheses: list[str], references: list[str]) -> PairScore:
+def score_pair(pair: str, hypotheses: list[str], references: list[str], system: str = "volctrans") -> PairScore:
     from sacrebleu.metrics import BLEU, CHRF
 
     if len(hypotheses) != len(references):
@@ -69,26 +70,32 @@ def score_pair(pair: str, hypotheses: list[str], references: list[str]) -> PairS
         signatures["spbleu"] = str(sp_metric.get_signature())
     else:
         signatures["spbleu"] = "unavailable: flores200 SentencePiece model not cached (sacrebleu would download it)"
-    return PairScore(pair, len(references), round(bleu_score.score, 2), round(chrf_score.score, 2), spbleu, signatures)
+    return PairScore(system, pair, len(references), round(bleu_score.score, 2), round(chrf_score.score, 2), spbleu, signatures)
 
 
 def average(scores: list[PairScore]) -> dict:
+    """Unweighted mean over pairs (the WMT22 report form), separately for each system."""
+
     def mean(values):
         values = [v for v in values if v is not None]
         return round(sum(values) / len(values), 2) if values else None
 
-    return {"pairs": len(scores), "bleu": mean(s.bleu for s in scores), "chrf": mean(s.chrf for s in scores),
-            "spbleu": mean(s.spbleu for s in scores)}
+    systems = {}
+    for system in dict.fromkeys(s.system for s in scores):
+        mine = [s for s in scores if s.system == system]
+        systems[system] = {"pairs": len(mine), "bleu": mean(s.bleu for s in mine), "chrf": mean(s.chrf for s in mine),
+                           "spbleu": mean(s.spbleu for s in mine)}
+    return systems
 
 
-def format_table(scores: list[PairScore], extra_rows: list[tuple[str, PairScore]] | None = None) -> str:
-    lines = [f"{'system':<12} {'pair':<10} {'sents':>6} {'BLEU':>7} {'spBLEU':>7} {'chrF++':>7}"]
-    rows = [("volctrans", s) for s in scores] + list(extra_rows or [])
-    for system, s in rows:
-        spbleu = f"{s.spbleu:7.2f}" if s.spbleu is not None else f"{'n/a':>7}"
-        lines.append(f"{system:<12} {s.pair:<10} {s.sentences:>6} {s.bleu:7.2f} {spbleu} {s.chrf:7.2f}")
-    if scores:
-        avg = average(scores)
-        spbleu = f"{avg['spbleu']:7.2f}" if avg["spbleu"] is not None else f"{'n/a':>7}"
-        lines.append(f"{'volctrans':<12} {'average':<10} {sum(s.sentences for s in scores):>6} {avg['bleu']:7.2f} {spbleu} {avg['chrf']:7.2f}")
+def format_table(scores: list[PairScore]) -> str:
+    def number(value):
+        return f"{value:7.2f}" if value is not None else f"{'n/a':>7}"
+
+    lines = [f"{'system':<14} {'pair':<10} {'sents':>6} {'BLEU':>7} {'spBLEU':>7} {'chrF++':>7}"]
+    for s in scores:
+        lines.append(f"{s.system:<14} {s.pair:<10} {s.sentences:>6} {number(s.bleu)} {number(s.spbleu)} {number(s.chrf)}")
+    for system, avg in average(scores).items():
+        total = sum(s.sentences for s in scores if s.system == system)
+        lines.append(f"{system:<14} {'average':<10} {total:>6} {number(avg['bleu'])} {number(avg['spbleu'])} {number(avg['chrf'])}")
     return "\n".join(lines)

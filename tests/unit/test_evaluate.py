@@ -39,12 +39,25 @@ def test_cli_tsv_reference_and_json(tmp_path):
     assert main(["eval", "--hyp", str(tmp_path / "hyp.txt"), "--tsv", str(tmp_path / "test.tsv"), "--pair", "en-de",
                  "--json", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert data["pairs"][0]["bleu"] == 100.0 and data["average"]["chrf"] == 100.0
+    assert data["pairs"][0]["bleu"] == 100.0 and data["average"]["volctrans"]["chrf"] == 100.0
     # xx→en: the reference is column 1 of the same TSV.
     (tmp_path / "hyp.en").write_text("Inserts a new table.\nSave the document.\n", encoding="utf-8")
     assert main(["eval", "--hyp", str(tmp_path / "hyp.en"), "--tsv", str(tmp_path / "test.tsv"), "--ref-column", "1",
                  "--pair", "de-en", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["pairs"][0]["chrf"] == 100.0
+
+
+def test_systems_are_averaged_separately(tmp_path, capsys):
+    (tmp_path / "ref").write_text("Fügt eine neue Tabelle ein.\n", encoding="utf-8")
+    (tmp_path / "good").write_text("Fügt eine neue Tabelle ein.\n", encoding="utf-8")
+    (tmp_path / "bad").write_text("Eine Tabelle.\n", encoding="utf-8")
+    out = tmp_path / "s.json"
+    assert main(["eval", "--spec", "final/en-de", str(tmp_path / "good"), str(tmp_path / "ref"),
+                 "--spec", "apertium/en-de", str(tmp_path / "bad"), str(tmp_path / "ref"), "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["average"]["final"]["chrf"] == 100.0 and data["average"]["apertium"]["chrf"] < 60
+    assert [p["system"] for p in data["pairs"]] == ["final", "apertium"]
+    assert "apertium       average" in capsys.readouterr().out
 
 
 def test_cli_line_count_mismatch_names_the_file(tmp_path, capsys):

@@ -3,6 +3,7 @@
     volctrans eval --hyp out.de --ref ref.de --pair en-de
     volctrans eval --hyp out.de --tsv test.tsv --pair en-de          (reference = TSV column 2; --ref-column)
     volctrans eval --spec en-de out.de ref.de --spec de-en out.en ref.en --json scores.json
+    volctrans eval --spec base/en-de base.de ref.de --spec final/en-de final.de ref.de   (SYSTEM/PAIR rows)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tsv", help="TSV whose --ref-column (default 2) holds the references")
     parser.add_argument("--ref-column", type=int, default=2, help="1-based column of --tsv/--spec TSV references")
     parser.add_argument("--pair", default="xx-xx", help="language pair label, e.g. en-de (picks the BLEU tokenizer)")
+    parser.add_argument("--system", default="volctrans", help="system label for --hyp rows")
     parser.add_argument("--spec", nargs=3, action="append", metavar=("PAIR", "HYP", "REF"), default=[],
                         help="score several pairs in one table (REF: text file, or .tsv/.tsv.gz → --ref-column)")
     parser.add_argument("--json", help="also write the scores as JSON to this file")
@@ -45,16 +47,17 @@ def run(args: argparse.Namespace) -> int:
         reference = args.ref or args.tsv
         if not reference or (args.ref and args.tsv):
             raise VolctransError("give --hyp with exactly one of --ref or --tsv")
-        jobs.append((args.pair, args.hyp, reference))
+        jobs.append((f"{args.system}/{args.pair}", args.hyp, reference))
     if not jobs:
         raise VolctransError("nothing to score: give --hyp/--ref, --hyp/--tsv or --spec")
     scores = []
-    for pair, hyp_path, ref_path in jobs:
+    for label, hyp_path, ref_path in jobs:
+        system, _, pair = label.rpartition("/")
         hypotheses = read_lines(hyp_path, allow_empty=True)
         references = read_references(ref_path, args.ref_column)
         if len(hypotheses) != len(references):
             raise InputError(hyp_path, None, f"{len(hypotheses)} lines but the reference {ref_path} has {len(references)}")
-        scores.append(score_pair(pair, hypotheses, references))
+        scores.append(score_pair(pair, hypotheses, references, system or "volctrans"))
     print(format_table(scores))
     if args.json:
         with atomic_write(args.json) as handle:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Stage 2: back-translate the monolingual slices (xx → en) with the base model into a tagged `bt` source.
+# Runs after the base model exists (run.sh orders the stages: 1, 3 base, 4 base, 5 base, 2, 3 final, ...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source recipes/demo/env.sh
+
+stage "2: back-translate monolingual text"
+out="$RUN/corpus/bt"
+if [ -f "$out/manifest.json" ]; then skip "$out"; exit 0; fi
+for xx in ${LANGS//,/ }; do
+  mono="$RUN/corpus/mono/$xx.txt"
+  volctrans backtranslate -m "$RUN/model-base" -l "$xx" -i "$mono" -o "$out.partial" --tagged --beam "$BEAM" \
+    2>>"$RUN/log/backtranslate.log" >/dev/null
+done
+mv "$out.partial" "$out"
+python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('bt pairs:', {p: c['train'] for p, c in m['pairs'].items()})" "$out/manifest.json"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Stage 3: joint SentencePiece + fairseq binarization, one source per corpus (clean LibreOffice pairs, and the
+# back-translated `bt` source once stage 2 has made it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source recipes/demo/env.sh
+WHICH=${1:-base}  # base: clean corpus only (for the back-translation model) | final: clean + bt
+
+stage "3 ($WHICH): prepare"
+out="$RUN/prepared-$WHICH"
+if [ -f "$out/prepared.json" ]; then skip "$out"; exit 0; fi
+corpora=("$RUN/corpus/libreoffice")
+[ "$WHICH" = final ] && corpora+=("$RUN/corpus/bt")
+volctrans prepare --config "$CONF/prepare.yaml" --corpora "${corpora[@]}" --out "$out" 2>>"$RUN/log/prepare-$WHICH.log"

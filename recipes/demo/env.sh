@@ -1,0 +1,11 @@
+# Shared settings of the demo recipe (sourced by every stage). Override any of them from the environment.
+RUN=${RUN:-runs/demo}
+SAMPLE=${SAMPLE:-data/sample}
+CONF=${CONF:-recipes/demo}
+BEAM=${BEAM:-4}
+LANGS=${LANGS:-$(ls -d "$SAMPLE"/en-*/ | xargs -n1 basename | sed 's/^en-//' | paste -sd, -)}
+# Two cores: one intra-op thread per process keeps concurrent stages from oversubscribing them.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+
+stage() { printf '\n=== stage %s\n' "$*"; }
+skip() { echo "skip: $* exists (delete it to redo this stage)"; }
