@@ -1,57 +1,46 @@
 #!/usr/bin/env bash
-# Demo recipe: the whole pipeline on the embedded sample (en↔de,fr,es,ru,zh,ja), on CPU.
-# Each stage is skipped when its output exists, so rerunning resumes where it stopped.
+# Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU, in ~20 minutes.
+#   1 clean → 3 prepare (base) → 4 train (base) → 5 export (base) → 2 back-translate with the base model →
+#   3 prepare (clean + bt) → 4 train (bilevel weights) → 5 export → 6 translate → 7 eval → 8 bench
+# Every stage is a script of its own in this folder and skips work whose output exists, so rerunning resumes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source recipes/demo/env.sh
+mkdir -p "$RUN/log"
+D=recipes/demo
+start=$(date +%s)
 
-RUN=${RUN:-runs/demo}
-SAMPLE=${SAMPLE:-data/sample}
-CONF=recipes/demo
-BEAM=${BEAM:-4}
+bash $D/01-clean.sh
+bash $D/03-prepare.sh base
+bash $D/04-train.sh base
+bash $D/05-export.sh base
+bash $D/02-backtranslate.sh
+bash $D/03-prepare.sh final
+bash $D/04-train.sh final
+MODEL="$RUN/model" bash $D/05-export.sh final
+bash $D/06-translate.sh base
+MODEL="$RUN/model" bash $D/06-translate.sh final
+bash $D/07-eval.sh
+bash $D/08-bench.sh
 
-stage() { printf '\n=== stage %s: %s\n' "$1" "$2"; }
-
-stage 1 "prepare (SentencePiece + binarize)"
-if [ -f "$RUN/prepared/prepared.json" ]; then echo "skip: $RUN/prepared exists"
-else volctrans prepare --config "$CONF/prepare.yaml" --out "$RUN/prepared" --corpora "$SAMPLE"; fi
-
-stage 2 "train (fairseq, resumes from $RUN/checkpoints)"
-volctrans train --config "$CONF/train.yaml" --set "data=$RUN/prepared" --set "save_dir=$RUN/checkpoints"
-
-stage 3 "export to CTranslate2"
-if [ -f "$RUN/model/volctrans_model.json" ] && [ "$RUN/model/model.bin" -nt "$RUN/checkpoints/checkpoint_best.pt" ]; then
-  echo "skip: $RUN/model is newer than the checkpoint"
-else
-  volctrans export --checkpoint "$RUN/checkpoints/checkpoint_best.pt" --data "$RUN/prepared" -o "$RUN/model" --force
-fi
-
-stage 4 "translate the test sets (beam $BEAM)"
-mkdir -p "$RUN/test"
-specs=()
-for pair_dir in "$SAMPLE"/en-*/; do
-  pair=$(basename "$pair_dir"); xx=${pair#en-}
-  test_file=$(ls "$pair_dir"test.tsv*)
-  for direction in "en $xx 1 2" "$xx en 2 1"; do
-    read -r src tgt src_col ref_col <<<"$direction"
-    out="$RUN/test/$src-$tgt"
-    if [ ! -f "$out.hyp" ]; then
-      zcat -f "$test_file" | cut -f"$src_col" > "$out.src"
-      zcat -f "$test_file" | cut -f"$ref_col" > "$out.ref"
-      volctrans translate -m "$RUN/model" -s "$src" -t "$tgt" -i "$out.src" -o "$out.hyp" --beam "$BEAM" --quiet
-    fi
-    specs+=(--spec "$src-$tgt" "$out.hyp" "$out.ref")
-  done
-done
-
-stage 5 "evaluate (sacrebleu)"
-volctrans eval "${specs[@]}" --json "$RUN/scores.json"
+stage "learned source weights (bilevel)"
+volctrans plot-weights "$RUN/checkpoints-final/weights.jsonl" -o "$RUN/weights.png" 2>/dev/null >/dev/null
+python3 - "$RUN/checkpoints-final/weights.jsonl" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+for record in records[:: max(1, len(records) // 5)] + records[-1:]:
+    print(f"  update {record['update']:>4}: " + ", ".join(f"{k}={v:.3f}" for k, v in record["weights"].items()))
+PY
 
 cat <<DONE
 
-Done.
+Done in $(( ($(date +%s) - start) / 60 )) min.
   model (CTranslate2, self-contained): $RUN/model
   scores (JSON):                      $RUN/scores.json
+  learned source weights (PNG):       $RUN/weights.png   (log: $RUN/checkpoints-final/weights.jsonl)
+  benchmark table:                    $RUN/bench.json
   translations of the test sets:      $RUN/test/*.hyp
-  checkpoints and training config:    $RUN/checkpoints
+  checkpoints and configs:            $RUN/checkpoints-{base,final}
+  logs:                               $RUN/log
 Try:  echo "Click the Save button." | volctrans translate -m $RUN/model -s en -t de
 DONE

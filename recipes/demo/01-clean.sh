@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Stage 1: clean the sample's training pairs and monolingual slices with the rule engine (docs/cleaning.md).
+# Dev and test sets are copied untouched: they are references, and cleaning them would flatter the scores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source recipes/demo/env.sh
+
+stage "1: clean"
+out="$RUN/corpus/libreoffice"
+if [ -f "$out/manifest.json" ]; then skip "$out"; exit 0; fi
+mkdir -p "$RUN/log" "$RUN/corpus/mono" "$out.partial"
+for xx in ${LANGS//,/ }; do
+  pair="en-$xx"
+  mkdir -p "$out.partial/$pair"
+  volctrans clean -s en -t "$xx" -i "$(ls "$SAMPLE/$pair/"train.tsv*)" -o "$out.partial/$pair/train.tsv" \
+    --rejected "$RUN/log/rejected.$pair.tsv" --report "$RUN/log/clean.$pair.json" 2>>"$RUN/log/clean.log"
+  for split in dev test; do zcat -f "$(ls "$SAMPLE/$pair/"$split.tsv*)" > "$out.partial/$pair/$split.tsv"; done
+  volctrans clean-mono -l "$xx" -i "$(ls "$SAMPLE/mono/"$xx.txt*)" -o "$RUN/corpus/mono/$xx.txt" 2>>"$RUN/log/clean.log"
+done
+# The cleaned corpus keeps the sample's manifest (name, licence), with the new file names and counts.
+python3 - "$SAMPLE" "$out.partial" <<'PY'
+import sys
+from pathlib import Path
+from volctrans.data.corpus import Manifest
+from volctrans.io import read_lines
+sample, out = Path(sys.argv[1]), Path(sys.argv[2])
+manifest = Manifest.load(sample)
+for pair in list(manifest.files):
+    if not (out / pair).is_dir():
+        del manifest.files[pair], manifest.pairs[pair]
+        continue
+    manifest.files[pair] = {split: f"{pair}/{split}.tsv" for split in ("train", "dev", "test")}
+    manifest.pairs[pair] = {split: len(read_lines(out / pair / f"{split}.tsv", allow_empty=True)) for split in ("train", "dev", "test")}
+manifest.mono = {}
+manifest.details = {"cleaned_from": str(sample), "sample": manifest.details}
+manifest.save(out)
+print("kept training pairs:", {pair: counts["train"] for pair, counts in manifest.pairs.items()})
+PY
+mv "$out.partial" "$out"
