@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     noisy.add_argument("--exclude", type=Path, default=None, help="corpus whose training pairs must not reappear")
     noisy.add_argument("--limit", type=int, default=None, help="at most this many pairs per language")
 
+    imported = sub.add_parser("import", help="your own bitext → one corpus directory per source (see --list format)")
+    imported.add_argument("--list", type=Path, required=True,
+                          help="TSV: source pair split path (path: a TSV, or SRC_FILE,TGT_FILE)")
+    imported.add_argument("--out", type=Path, required=True, help="folder that receives OUT/<source>/")
+    imported.add_argument("--licence", default="as provided by the user")
+
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
     sample.add_argument("--out", type=Path, required=True)
@@ -76,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
         from volctrans.data.noise import build_noisy
 
         manifest = build_noisy(args.corpus, args.out, args.name, args.rate, args.seed, args.exclude, args.limit)
+    elif args.source == "import":
+        from volctrans.data.imported import import_corpora
+
+        manifests = import_corpora(args.list, args.out, args.licence)
+        json.dump({"out": str(args.out), "sources": {m.name: m.pairs for m in manifests}}, sys.stdout, indent=1)
+        print()
+        return 0
     elif args.source == "sample":
         from volctrans.data.sample import build_sample
 

@@ -12,7 +12,7 @@ from volctrans.errors import VolctransError
 
 # name -> (module, one-line help). Order is the pipeline order shown by --help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, noisy, sample"),
+    "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, import, noisy, sample"),
     "backtranslate": ("volctrans.cli.backtranslate", "monolingual text → synthetic bitext (a `bt` source)"),
     "prepare": ("volctrans.cli.prepare", "train SentencePiece, encode and binarize corpora for fairseq"),
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
