@@ -51,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           help="TSV: source pair split path (path: a TSV, or SRC_FILE,TGT_FILE)")
     imported.add_argument("--out", type=Path, required=True, help="folder that receives OUT/<source>/")
     imported.add_argument("--licence", default="as provided by the user")
+    imported.add_argument("--check", action="store_true", help="only validate the list (files exist, splits, pairs)")
 
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
@@ -83,8 +84,13 @@ def run(args: argparse.Namespace) -> int:
 
         manifest = build_noisy(args.corpus, args.out, args.name, args.rate, args.seed, args.exclude, args.limit)
     elif args.source == "import":
-        from volctrans.data.imported import import_corpora
+        from volctrans.data.imported import import_corpora, read_list
 
+        if args.check:
+            entries = read_list(args.list)
+            print(f"{args.list}: ok ({len(entries)} sources: " + ", ".join(
+                f"{name} [{len(pairs)} pairs]" for name, pairs in entries.items()) + ")")
+            return 0
         manifests = import_corpora(args.list, args.out, args.licence)
         json.dump({"out": str(args.out), "sources": {m.name: m.pairs for m in manifests}}, sys.stdout, indent=1)
         print()

@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--langs", help="comma-separated target languages to keep")
     parser.add_argument("--vocab-size", type=int)
     parser.add_argument("--workers", type=int)
+    parser.add_argument("--check", action="store_true", help="only validate the config")
 
 
 def config_from_args(args: argparse.Namespace) -> PrepareConfig:
@@ -28,7 +29,11 @@ def config_from_args(args: argparse.Namespace) -> PrepareConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = prepare(config_from_args(args))
+    config = config_from_args(args)
+    if args.check:
+        print(f"{args.config or 'prepare'}: ok ({len(config.corpora)} corpora, vocabulary {config.vocab_size})")
+        return 0
+    summary = prepare(config)
     json.dump({"out": summary["config"]["out"], "langs": summary["langs"], "pairs": summary["pairs"]}, sys.stdout, indent=1)
     print()
     return 0

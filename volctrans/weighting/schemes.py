@@ -89,7 +89,9 @@ def _bilevel(config, keys: list[str], main_source: str) -> list[str]:
         sampling = ["--sampling-method", "uniform"]
     else:
         sampling = ["--sampling-method", "temperature", "--sampling-temperature", str(config.temperature)]
-    return sampling + [
+    # LISA freezes layers after DDP has registered them: DDP must then tolerate parameters without gradients.
+    lisa = ["--find-unused-parameters"] if bilevel.lisa_layers > 0 else []
+    return sampling + lisa + [
         "--bilevel",
         "--bilevel-mode", bilevel.mode,
         "--bilevel-group", bilevel.group,
