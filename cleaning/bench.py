@@ -11,9 +11,8 @@ import json
 import os
 import random
 import re
-import shutil
+import resource
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -107,11 +106,10 @@ def build(root: Path, tgt_lang: str, split: str, seed: int, noise_rate: float = 
 def label_duplicates(rows: list[BenchRow]) -> list[BenchRow]:
     """Gold dedup: a row equal (after folding) to an earlier clean row is a duplicate, whatever it was built as."""
     dedup = Deduplicator(DedupParams("normalized"))
-    exact, folded = keys([r.src.strip() for r in rows], [r.tgt.strip() for r in rows])
     out = []
-    for row, e, f in zip(rows, exact, folded):
+    for row, key in zip(rows, keys([r.src for r in rows], [r.tgt for r in rows], "normalized")):
         if row.noise in (CLEAN, "duplicate"):
-            repeated = dedup.check(e, f)
+            repeated = dedup.check(key)
             row = BenchRow(row.src, row.tgt, "duplicate" if repeated else CLEAN)
         out.append(row)
     return out
@@ -155,10 +153,10 @@ def evaluate(rows: Sequence[BenchRow], keep: np.ndarray) -> Scores:
 def apply_dedup(rows: Sequence[BenchRow], keep: np.ndarray) -> np.ndarray:
     """Our dedup step after a peer's decisions: the first kept occurrence wins."""
     dedup = Deduplicator(DedupParams("normalized"))
-    exact, folded = keys([" ".join(r.src.split()) for r in rows], [" ".join(r.tgt.split()) for r in rows])
+    row_keys = keys([r.src for r in rows], [r.tgt for r in rows], "normalized")
     out = keep.copy()
     for i in np.flatnonzero(keep):
-        if dedup.check(exact[i], folded[i]):
+        if dedup.check(row_keys[i]):
             out[i] = False
     return out
 
@@ -178,14 +176,20 @@ def run_volctrans(path: Path, n: int, src: str, tgt: str, config_path: str | Non
     config = load_config(config_path)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "kept.tsv"
-        start = time.perf_counter()
+        # CPU seconds, not wall time: "pairs/s per core", robust to other jobs sharing the machine.
+        start = time.process_time()
         clean_file(config, str(path), str(out), src, tgt, workers=1)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         keep = np.zeros(n, dtype=bool)
         with open(out, encoding="utf-8") as handle:
             for line in handle:
                 keep[int(line.rstrip("\n").split("\t")[-1])] = True
     return RunResult(keep, seconds)
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peer_python(env_var: str, default: str) -> Path | None:
@@ -204,9 +208,9 @@ def run_bicleaner(path: Path, n: int, src: str, tgt: str) -> RunResult:
         cmd = [str(python), "-m", "hardrules.bicleaner_hardrules", str(path), str(out), "-s", src, "-t", tgt,
                "--scol", "1", "--tcol", "2", "-p", "1", "--disable_lm_filter", "--disable_porn_removal",
                "--annotated_output", "-q"]
-        start = time.perf_counter()
+        start = _child_cpu()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - start
+        seconds = _child_cpu() - start
         if proc.returncode != 0:
             return RunResult(None, seconds, "failed: " + proc.stderr.strip().splitlines()[-1][:200])
         keep = np.zeros(n, dtype=bool)
@@ -224,15 +228,13 @@ def run_opusfilter(path: Path, n: int, src: str, tgt: str) -> RunResult:
         return RunResult(None, 0.0, "not installed")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "keep.txt"
-        start = time.perf_counter()
         proc = subprocess.run([str(python), str(PEERS_DIR / "opusfilter_runner.py"), str(path), str(out), src, tgt],
                               capture_output=True, text=True)
-        seconds = time.perf_counter() - start
         if proc.returncode != 0:
-            return RunResult(None, seconds, "failed: " + proc.stderr.strip().splitlines()[-1][:200])
+            return RunResult(None, 0.0, "failed: " + proc.stderr.strip().splitlines()[-1][:200])
         timing = json.loads(proc.stdout.strip().splitlines()[-1])
         keep = np.array([line.strip() == "1" for line in open(out)], dtype=bool)
-    # The runner reports its own filtering time (excludes interpreter and library start-up, as for ours).
+    # The runner reports its own filtering CPU time (excludes interpreter and library start-up, as for ours).
     return RunResult(keep, timing["seconds"])
 
 

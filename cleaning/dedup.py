@@ -7,17 +7,15 @@ the set, so the first occurrence in input order wins whatever the number of work
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 MODES = ("off", "exact", "normalized")
-_FOLD = re.compile(r"[\W_]+")
 
 
 @dataclass
 class DedupParams:
     # exact: same (normalized) text on both sides; normalized: also equal after case folding and dropping
-    # punctuation and spaces ("Click OK." == "click ok").
+    # spaces and ASCII punctuation ("Click OK." == "click ok").
     mode: str = "normalized"
 
     def validate(self) -> list[str]:
@@ -28,31 +26,35 @@ def _key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def keys(src: list[str], tgt: list[str] | None) -> tuple[list[int], list[int]]:
-    """(exact key, folded key) per row."""
-    exact, folded = [], []
-    for i, s in enumerate(src):
-        pair = s if tgt is None else s + "\t" + tgt[i]
-        exact.append(_key(pair))
-        folded.append(_key(_FOLD.sub("", pair).casefold()))
-    return exact, folded
+_ASCII_PUNCT = bytes(c for c in range(128) if not chr(c).isalnum())
+
+
+def _folded_key(text: str) -> int:
+    data = text.casefold().encode("utf-8", "surrogatepass").translate(None, _ASCII_PUNCT)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def keys(src: list[str], tgt: list[str] | None, mode: str) -> list[int]:
+    """One 64-bit key per row for `mode` (empty list for "off")."""
+    if mode == "off":
+        return []
+    pairs = src if tgt is None else [s + "\t" + t for s, t in zip(src, tgt)]
+    if mode == "exact":
+        return [_key(p) for p in pairs]
+    # Folding: case, spaces and ASCII punctuation go (bytes.translate runs at C speed); digits stay.
+    return [_folded_key(p) for p in pairs]
 
 
 class Deduplicator:
     def __init__(self, params: DedupParams):
         self.mode = params.mode
-        self._exact: set[int] = set()
-        self._folded: set[int] = set()
+        self._seen: set[int] = set()
 
-    def check(self, exact: int, folded: int) -> str | None:
-        """Record the row; return the reason tag if it repeats an earlier kept row, else None."""
+    def check(self, key: int) -> str | None:
+        """Record the row's key; return "duplicate" if an earlier kept row had it, else None."""
         if self.mode == "off":
             return None
-        if exact in self._exact:
+        if key in self._seen:
             return "duplicate"
-        self._exact.add(exact)
-        if self.mode == "normalized":
-            if folded in self._folded:
-                return "near_duplicate"
-            self._folded.add(folded)
+        self._seen.add(key)
         return None

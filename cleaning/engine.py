@@ -23,8 +23,7 @@ class BatchResult:
     reasons: list[str]  # "" for kept rows, else comma-separated tags
     src: list[str]  # normalized text
     tgt: list[str] | None
-    exact_keys: list[int]
-    folded_keys: list[int]
+    keys: list[int]  # dedup keys (empty when dedup is off)
 
 
 class Engine:
@@ -75,5 +74,12 @@ class Engine:
                     # Shrink the view; features computed so far travel with the survivors.
                     view = view.take(np.flatnonzero(~failed))
                     rows = rows[~failed]
-        exact, folded = dedup.keys(src, tgt)
-        return BatchResult(keep, [",".join(r) for r in reasons], src, tgt, exact, folded)
+        # Keys only for survivors: rejected rows never enter the dedup set.
+        survivors = np.flatnonzero(keep)
+        dedup_keys = [0] * n
+        if self.config.dedup.mode != "off" and len(survivors):
+            found = dedup.keys([src[i] for i in survivors], None if tgt is None else [tgt[i] for i in survivors],
+                               self.config.dedup.mode)
+            for i, key in zip(survivors, found):
+                dedup_keys[i] = key
+        return BatchResult(keep, [",".join(r) for r in reasons], src, tgt, dedup_keys)

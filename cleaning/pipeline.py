@@ -138,7 +138,7 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
                     continue
                 reason = result.reasons[j]
                 if result.keep[j]:
-                    reason = dedup.check(result.exact_keys[j], result.folded_keys[j]) or ""
+                    reason = dedup.check(result.keys[j]) or ""
                 if not reason:
                     fields = [result.src[j]] if monolingual else [result.src[j], result.tgt[j], *row.extra]
                     out.write("\t".join(fields) + "\n")

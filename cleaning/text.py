@@ -67,8 +67,6 @@ def unspaced_word_estimate(texts: Iterable[str]) -> np.ndarray:
 
 def numbers(text: str) -> frozenset[str]:
     """Digit sequences with separators removed, so "1,000.5" and "1.000,5" compare equal."""
-    if not any(c.isdigit() for c in text):
-        return frozenset()
     return frozenset(re.sub(r"[.,]", "", m) for m in DIGIT_RUN.findall(text))
 
 
@@ -91,6 +89,79 @@ _SENTENCE_END = re.compile(r"(?<=[a-z\u00e0-\u024f\u0430-\u044f\d\)\"»”])[.!?
                            r"|[。！？](?=.)")
 
 
+_MAYBE_MORE = re.compile(r"[.!?] |[。！？].")
+
+
 def sentence_count(text: str) -> int:
     """Sentences by end mark + space + capital (or CJK full stop followed by more text)."""
+    if not _MAYBE_MORE.search(text):  # cheap pre-check: most segments are one sentence
+        return 1
     return 1 + len(_SENTENCE_END.findall(text))
+
+
+# --- vectorized per-character classes ------------------------------------------------------------------------
+# One uint8 class per code point of the BMP (+ Han extension B), built once: bit 0 letter, bit 1 digit,
+# bit 2 whitespace, bits 4-7 the script id (index in SCRIPT_IDS + 1, 0 = none). A whole batch is then one
+# UTF-32 array and every per-text count is a cumulative-sum difference: no Python loop per character.
+SCRIPT_IDS = tuple(SCRIPT_CHARS)
+TABLE_SIZE = 0x2A6E0
+LETTER_BIT, DIGIT_BIT, SPACE_BIT = 1, 2, 4
+
+
+def _build_classes() -> np.ndarray:
+    chars = [chr(c) for c in range(TABLE_SIZE)]
+    table = np.zeros(TABLE_SIZE, dtype=np.uint8)
+    table[[c.isalpha() for c in chars]] |= LETTER_BIT
+    table[[c.isdigit() for c in chars]] |= DIGIT_BIT
+    table[[c.isspace() for c in chars]] |= SPACE_BIT
+    for script_id, name in enumerate(SCRIPT_IDS, start=1):
+        for start, end in re.findall(r"(.)(?:-(.))?", SCRIPT_CHARS[name]):
+            lo, hi = ord(start), ord(end or start)
+            table[lo:min(hi, TABLE_SIZE - 1) + 1] |= np.uint8(script_id << 4)
+    return table
+
+
+CLASSES = _build_classes()
+
+
+class CharView:
+    """All texts of a batch as one code-point array, with per-text [start, end) offsets."""
+
+    def __init__(self, texts: list[str]):
+        joined = "\x00".join(texts)
+        self.cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        self.ends = self.starts + lengths
+        self.classes = CLASSES[np.minimum(self.cp, TABLE_SIZE - 1)]
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Per-text number of True positions in a mask over `cp`."""
+        cs = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        return cs[self.ends] - cs[self.starts]
+
+    def has_bit(self, bit: int) -> np.ndarray:
+        return (self.classes & bit) != 0
+
+    def in_scripts(self, names: tuple[str, ...]) -> np.ndarray:
+        ids = self.classes >> 4
+        mask = np.zeros(len(ids), dtype=bool)
+        for name in names:
+            mask |= ids == SCRIPT_IDS.index(name) + 1
+        return mask
+
+    def max_run_at_least(self, run: int, skip: str = "") -> np.ndarray:
+        """Per text: does one character repeat `run` times in a row (characters in `skip` excepted)?"""
+        cp = self.cp
+        same = (cp[1:] == cp[:-1]) & (cp[1:] != 0)
+        for char in skip:
+            same &= cp[1:] != ord(char)
+        need = run - 1
+        if need <= 0:
+            return self.ends > self.starts
+        cs = np.concatenate([[0], np.cumsum(same, dtype=np.int64)])
+        # window of `need` consecutive "same as previous" flags starting at position i (pair i, i+1)
+        window = np.zeros(len(cp), dtype=bool)
+        if len(same) >= need:
+            window[: len(same) - need + 1] = (cs[need:] - cs[:-need]) == need
+        return self.count(window) > 0

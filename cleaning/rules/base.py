@@ -54,7 +54,11 @@ class Side:
     def take(self, idx: np.ndarray) -> "Side":
         sub = Side([self.texts[i] for i in idx], self.lang, [self.raw[i] for i in idx], self.tag)
         for name, value in self._cache.items():
-            sub._cache[name] = value[idx] if isinstance(value, np.ndarray) else [value[i] for i in idx]
+            if isinstance(value, np.ndarray):
+                sub._cache[name] = value[idx]
+            elif isinstance(value, list):
+                sub._cache[name] = [value[i] for i in idx]
+            # other cached objects (the batch code-point view) are rebuilt for the survivors on demand
         return sub
 
 
@@ -62,16 +66,31 @@ def _feature_table() -> dict[str, Callable[[Side], Any]]:
     def chars(side: Side) -> np.ndarray:
         return np.fromiter(map(len, side.texts), dtype=np.int64, count=len(side))
 
+    def charview(side: Side) -> T.CharView:
+        return T.CharView(side.texts)
+
     def tokens(side: Side) -> list[list[str]]:
         return [text.split() for text in side.texts]
 
     def words(side: Side) -> np.ndarray:
         if T.is_unspaced(side.lang):
             return T.unspaced_word_estimate(side.texts)
-        return np.fromiter(map(len, side.feature("tokens")), dtype=np.int64, count=len(side))
+        # Normalized text has single spaces: words = spaces + 1 (0 for empty), no token lists needed.
+        spaces = side.feature("charview").count(side.feature("charview").has_bit(T.SPACE_BIT))
+        return np.where(side.feature("chars") > 0, spaces + 1, 0)
 
     def letters(side: Side) -> np.ndarray:
-        return np.fromiter((len(T.LETTER.findall(t)) for t in side.texts), dtype=np.int64, count=len(side))
+        return side.feature("charview").count(side.feature("charview").has_bit(T.LETTER_BIT))
+
+    def nonspace(side: Side) -> np.ndarray:
+        return side.feature("chars") - side.feature("charview").count(side.feature("charview").has_bit(T.SPACE_BIT))
+
+    def has_digit(side: Side) -> np.ndarray:
+        return side.feature("charview").count(side.feature("charview").has_bit(T.DIGIT_BIT)) > 0
+
+    def script_letters(side: Side) -> np.ndarray:
+        view = side.feature("charview")
+        return view.count(view.in_scripts(T.scripts_of(side.lang)) & view.has_bit(T.LETTER_BIT))
 
     def eff_chars(side: Side) -> np.ndarray:
         # Chinese/Japanese carry ~3 times more content per character than alphabetic scripts: scale so that
@@ -79,9 +98,19 @@ def _feature_table() -> dict[str, Callable[[Side], Any]]:
         return side.feature("chars") * T.char_weight(side.lang)
 
     def numbers(side: Side) -> list[frozenset[str]]:
-        return [T.numbers(t) for t in side.texts]
+        empty: frozenset[str] = frozenset()
+        return [T.numbers(t) if d else empty for t, d in zip(side.texts, side.feature("has_digit"))]
 
-    return {"chars": chars, "tokens": tokens, "words": words, "letters": letters, "eff_chars": eff_chars,
+    def entities(side: Side) -> list[frozenset[str]]:
+        from cleaning.rules.agreement import entities as extract
+
+        return [extract(tokens) for tokens in side.feature("tokens")]
+
+    def sentences(side: Side) -> np.ndarray:
+        return np.fromiter(map(T.sentence_count, side.texts), dtype=np.int64, count=len(side))
+
+    return {"entities": entities, "sentences": sentences, "chars": chars, "charview": charview, "tokens": tokens, "words": words, "letters": letters,
+            "nonspace": nonspace, "has_digit": has_digit, "script_letters": script_letters, "eff_chars": eff_chars,
             "numbers": numbers}
 
 

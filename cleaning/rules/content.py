@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import PairBatch, Rule, Side, at_least, at_most, floats, register_rule
+from cleaning.rules.base import PairBatch, Rule, Side, at_least, at_most, register_rule
 
 _NON_WORD = re.compile(r"[\W\d_]+")
 
@@ -27,7 +27,9 @@ class Identical(Rule):
     def score(self, batch: PairBatch) -> np.ndarray:
         out = np.zeros(len(batch))
         for i, (s, t) in enumerate(zip(batch.src.texts, batch.tgt.texts)):
-            if len(s) < self.params.min_chars:
+            # Copies start alike and have about the same length: most pairs leave at these cheap checks.
+            if (len(s) < self.params.min_chars or s[:2].casefold() != t[:2].casefold()
+                    or abs(len(s) - len(t)) > 0.3 * max(len(s), len(t)) + 3):
                 continue
             a = _NON_WORD.sub("", s).casefold()
             b = _NON_WORD.sub("", t).casefold()
@@ -52,7 +54,7 @@ class AlphaRatio(Rule):
 
     def score(self, side: Side) -> np.ndarray:
         letters = side.feature("letters")
-        nonspace = floats(len(t) - t.count(" ") for t in side.texts)
+        nonspace = side.feature("nonspace")
         ratio = letters / np.maximum(nonspace, 1)
         return np.where(nonspace < self.params.min_chars, 1.0, ratio)
 
@@ -89,17 +91,22 @@ class RepeatedWords(Rule):
 
     def score(self, side: Side) -> np.ndarray:
         out = np.zeros(len(side))
+        max_repeats, max_share, min_words = self.params.max_repeats, self.params.max_share, self.params.min_words
         for i, toks in enumerate(side.feature("tokens")):
-            if len(toks) < 2:
+            n = len(toks)
+            if n < 2:
                 continue
-            run, best = 1, 1
-            for a, b in zip(toks, toks[1:]):
-                run = run + 1 if a == b and a.isalpha() else 1
-                best = max(best, run)
-            score = best / (self.params.max_repeats + 1)  # ≥ 1 means a run longer than allowed
-            if len(toks) >= self.params.min_words:
+            score = 0.0
+            # Cheap C-level checks first: most segments have no word twice in a row and no dominant word.
+            if any(map(str.__eq__, toks, toks[1:])):
+                run, best = 1, 1
+                for a, b in zip(toks, toks[1:]):
+                    run = run + 1 if a == b and a.isalpha() else 1
+                    best = max(best, run)
+                score = best / (max_repeats + 1)  # ≥ 1 means a run longer than allowed
+            if n >= min_words and len(set(toks)) <= n * (1 - max_share) + 1:
                 top = max(map(toks.count, set(toks)))
-                score = max(score, top / len(toks) / self.params.max_share * (1 - 1e-9))
+                score = max(score, top / n / max_share * (1 - 1e-9))
             out[i] = score
         return out
 
@@ -114,13 +121,11 @@ class RepeatedCharsParams:
 
 @register_rule("repeated_chars", RepeatedCharsParams)
 class RepeatedChars(Rule):
-    def __init__(self, params, context):
-        super().__init__(params, context)
-        # Dots, dashes and underscores form leaders and rules in real text ("Insert ......... 3"), skip them.
-        self._pattern = re.compile(r"([^.\-_=\s·…])\1{%d,}" % (params.max_run - 1))
+    # Dots, dashes and underscores form leaders and rules in real text ("Insert ......... 3"): not noise.
+    LEADERS = ".-_=·… "
 
     def score(self, side: Side) -> np.ndarray:
-        return floats(1.0 if self._pattern.search(t) else 0.0 for t in side.texts)
+        return side.feature("charview").max_run_at_least(self.params.max_run, self.LEADERS).astype(np.float64)
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < 0.5

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cleaning.langid import BACKENDS, make_identifier
+from cleaning import text as T
+from cleaning.langid import BACKENDS, make_identifier, stopword_decides
 from cleaning.rules.base import Rule, Side, register_rule
 
 
@@ -17,10 +18,15 @@ class WrongLangParams:
     languages: list[str] = field(default_factory=lambda: ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "zh",
                                                           "ja", "ko", "pl", "cs", "sv", "tr", "ar"])
     min_prob: float = 0.0  # p(expected language) must reach this ...
-    # ... and beat every other allowed language by this margin (0: expected must simply win).
-    margin: float = 0.0
+    # ... and p(expected) − p(best other allowed) must reach this: −0.7 rejects only a confident other language.
+    margin: float = -0.7
     # LID on a few characters is a coin toss ("Calc", "PDF-Export"): below this many, the side passes.
     min_chars: int = 15
+    # Cheap checks that settle most rows before LID runs (LID is the slowest step of cleaning):
+    # several function words of the expected language and few of the others ...
+    stopword_hits: int = 3  # 0 disables
+    # ... or most letters in a script that, among the allowed languages, only the expected one uses.
+    trust_script: bool = True
 
     def validate(self) -> list[str]:
         return [] if self.backend in BACKENDS else [f"backend: expected one of {BACKENDS}, got {self.backend!r}"]
@@ -34,20 +40,37 @@ class WrongLang(Rule):
         key = ("lid", self.params.backend, tuple(self.params.languages), self.context.src_lang, self.context.tgt_lang)
         identifier = self.context.resources.get(key)
         if identifier is None:
-            languages = {*self.params.languages, self.context.src_lang}
-            if self.context.tgt_lang:
-                languages.add(self.context.tgt_lang)
-            identifier = self.context.resources[key] = make_identifier(self.params.backend, sorted(languages))
+            identifier = self.context.resources[key] = make_identifier(self.params.backend, self._languages())
         return identifier
 
+    def _unique_script(self, lang: str) -> bool:
+        """Does `lang` have a script no other allowed language uses (e.g. Cyrillic among en/de/fr/ja)?"""
+        own = set(T.scripts_of(lang)) - {"latin"}
+        others = {s for other in self._languages() if other != T.base_lang(lang) for s in T.scripts_of(other)}
+        return bool(own) and not (own & others)
+
+    def _languages(self) -> list[str]:
+        langs = {*self.params.languages, self.context.src_lang}
+        if self.context.tgt_lang:
+            langs.add(self.context.tgt_lang)
+        return sorted(T.base_lang(lang) for lang in langs)
+
     def score(self, side: Side) -> np.ndarray:
-        """p(expected) − max p(other allowed); −1 when expected is not in the top guesses; +1 when too short."""
-        chars = side.feature("chars")
+        """p(expected) − max p(other allowed) (0 when not among the top guesses); −1 below min_prob; +1 when
+        too short or settled by the cheap checks."""
         out = np.ones(len(side))
-        judge = np.flatnonzero(chars >= self.params.min_chars)
+        judge = side.feature("chars") >= self.params.min_chars
+        if self.params.trust_script and self._unique_script(side.lang):
+            judge &= side.feature("script_letters") < 0.5 * side.feature("letters")
+        if self.params.stopword_hits > 0:
+            candidates = np.flatnonzero(judge)
+            settled = stopword_decides([side.texts[i] for i in candidates], side.lang, self._languages(),
+                                       self.params.stopword_hits)
+            judge[candidates[settled]] = False
+        judge = np.flatnonzero(judge)
         if len(judge):
             p_exp, p_other = self._identifier().probabilities([side.texts[i] for i in judge], side.lang)
-            out[judge] = np.where((p_exp > 0) & (p_exp >= self.params.min_prob), p_exp - p_other, -1.0)
+            out[judge] = np.where(p_exp >= self.params.min_prob, p_exp - p_other, -1.0)
         return out
 
     def accept(self, scores: np.ndarray) -> np.ndarray:

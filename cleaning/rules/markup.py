@@ -10,9 +10,10 @@ import numpy as np
 from cleaning.rules.base import NoParams, Rule, Side, floats, register_rule
 
 
-def _flag(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
+def _flag(pattern: re.Pattern[str], texts: list[str], triggers: str) -> np.ndarray:
+    """1.0 where the pattern matches; texts without any trigger character skip the regex."""
     search = pattern.search
-    return floats(1.0 if search(t) else 0.0 for t in texts)
+    return floats(1.0 if any(c in t for c in triggers) and search(t) else 0.0 for t in texts)
 
 
 _URL = re.compile(r"https?://|www\.[\w-]+\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b")
@@ -33,7 +34,7 @@ class Url(Rule):
     def score(self, side: Side) -> np.ndarray:
         out = np.zeros(len(side))
         for i, t in enumerate(side.texts):
-            if _URL.search(t):
+            if ("/" in t or "www" in t or "@" in t) and _URL.search(t):
                 out[i] = sum(map(len, self._TOKEN.findall(t))) / max(len(t), 1)
         return out
 
@@ -53,7 +54,7 @@ class Html(Rule):
     """HTML/XML tags, entities or attributes (bicleaner `no_html`, firefox-translations `html`)."""
 
     def score(self, side: Side) -> np.ndarray:
-        return _flag(_HTML, side.raw)
+        return _flag(_HTML, side.raw, "<&=")
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < 0.5
@@ -67,7 +68,7 @@ class EscapedUnicode(Rule):
     """Literal `\\u00e9`, `\\xc3` or percent-encoded UTF-8 (bicleaner `no_escaped_unicode`)."""
 
     def score(self, side: Side) -> np.ndarray:
-        return _flag(_ESCAPED, side.raw)
+        return _flag(_ESCAPED, side.raw, "\\%")
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < 0.5

@@ -41,7 +41,7 @@ class Mojibake(Rule):
 
     def score(self, side: Side) -> np.ndarray:
         findall = _MOJIBAKE.findall
-        return floats(len(findall(t)) for t in side.raw)
+        return floats(0 if t.isascii() else len(findall(t)) for t in side.raw)
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores <= self.params.max_hits
@@ -58,7 +58,8 @@ class UnicodeNoise(Rule):
 
     def score(self, side: Side) -> np.ndarray:
         search = _NOISE.search
-        return floats(1.0 if search(t) else 0.0 for t in side.raw)
+        # isprintable() is False for every character class the pattern looks for: a C-speed pre-check.
+        return floats(0.0 if t.isprintable() or not search(t) else 1.0 for t in side.raw)
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < 0.5

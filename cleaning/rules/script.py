@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning import text as T
-from cleaning.rules.base import Rule, Side, floats, register_rule
+from cleaning.rules.base import Rule, Side, register_rule
 
 
 @dataclass
@@ -21,18 +20,9 @@ class WrongScriptParams:
 class WrongScript(Rule):
     """Share of letters in the expected script (bicleaner `no_script_inconsistencies`, M2M-100 script filter)."""
 
-    def __init__(self, params, context):
-        super().__init__(params, context)
-        self._patterns: dict[str, object] = {}
-
     def score(self, side: Side) -> np.ndarray:
-        pattern = self._patterns.get(side.lang)
-        if pattern is None:
-            pattern = self._patterns[side.lang] = T.script_pattern(side.lang)
-        findall = pattern.findall
         letters = side.feature("letters")
-        expected = floats(len(findall(t)) for t in side.texts)
-        ratio = expected / np.maximum(letters, 1)
+        ratio = side.feature("script_letters") / np.maximum(letters, 1)
         return np.where(letters < self.params.min_letters, 1.0, ratio)
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
