@@ -11,6 +11,9 @@ from cleaning.langid import BACKENDS, make_identifier, stopword_decides
 from cleaning.rules.base import Rule, Side, register_rule
 
 
+EPS = 1e-3  # probability floor: a language missing from fastText's top guesses counts as 0.001
+
+
 @dataclass
 class WrongLangParams:
     backend: str = "auto"  # auto (fastText, else langid.py), fasttext, langid
@@ -18,8 +21,9 @@ class WrongLangParams:
     languages: list[str] = field(default_factory=lambda: ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "zh",
                                                           "ja", "ko", "pl", "cs", "sv", "tr", "ar"])
     min_prob: float = 0.0  # p(expected language) must reach this ...
-    # ... and p(expected) − p(best other allowed) must reach this: −0.7 rejects only a confident other language.
-    margin: float = -0.7
+    # ... and log(p(expected) + 0.001) − log(p(best other allowed language) + 0.001) must reach this. −5 rejects
+    # when the expected language is far behind (or absent from the top guesses while another allowed one leads).
+    min_log_ratio: float = -5.0
     # LID on a few characters is a coin toss ("Calc", "PDF-Export"): below this many, the side passes.
     min_chars: int = 15
     # Cheap checks that settle most rows before LID runs (LID is the slowest step of cleaning):
@@ -56,9 +60,9 @@ class WrongLang(Rule):
         return sorted(T.base_lang(lang) for lang in langs)
 
     def score(self, side: Side) -> np.ndarray:
-        """p(expected) − max p(other allowed) (0 when not among the top guesses); −1 below min_prob; +1 when
-        too short or settled by the cheap checks."""
-        out = np.ones(len(side))
+        """log-odds of the expected language against the best other allowed one (see WrongLangParams); +10
+        when too short or settled by the cheap checks; −inf below min_prob."""
+        out = np.full(len(side), 10.0)
         judge = side.feature("chars") >= self.params.min_chars
         if self.params.trust_script and self._unique_script(side.lang):
             judge &= side.feature("script_letters") < 0.5 * side.feature("letters")
@@ -70,8 +74,9 @@ class WrongLang(Rule):
         judge = np.flatnonzero(judge)
         if len(judge):
             p_exp, p_other = self._identifier().probabilities([side.texts[i] for i in judge], side.lang)
-            out[judge] = np.where(p_exp >= self.params.min_prob, p_exp - p_other, -1.0)
+            log_ratio = np.log(p_exp + EPS) - np.log(p_other + EPS)
+            out[judge] = np.where(p_exp >= self.params.min_prob, log_ratio, -np.inf)
         return out
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores >= self.params.margin
+        return scores >= self.params.min_log_ratio
