@@ -43,7 +43,8 @@ class Identical(Rule):
 
 @dataclass
 class AlphaRatioParams:
-    min_ratio: float = 0.4
+    # Spreadsheet formulas are legitimately symbol-heavy (=SUM(A1:B2)): keep the bar low.
+    min_ratio: float = 0.25
     # Below this many non-space characters a short code ("F1", "%s") is judged by `only_symbols` instead.
     min_chars: int = 6
 

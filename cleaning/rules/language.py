@@ -24,7 +24,8 @@ class WrongLangParams:
     # ... and log(p(expected) + 0.001) − log(p(best other allowed language) + 0.001) must reach this. −5 rejects
     # when the expected language is far behind (or absent from the top guesses while another allowed one leads).
     min_log_ratio: float = -5.0
-    # LID on a few characters is a coin toss ("Calc", "PDF-Export"): below this many, the side passes.
+    # LID on a few characters is a coin toss ("Calc", "PDF-Export"): below this many (CJK characters weighted,
+    # see text.CHAR_WEIGHT), the side passes.
     min_chars: int = 15
     # Cheap checks that settle most rows before LID runs (LID is the slowest step of cleaning):
     # several function words of the expected language and few of the others ...
@@ -63,7 +64,7 @@ class WrongLang(Rule):
         """log-odds of the expected language against the best other allowed one (see WrongLangParams); +10
         when too short or settled by the cheap checks; −inf below min_prob."""
         out = np.full(len(side), 10.0)
-        judge = side.feature("chars") >= self.params.min_chars
+        judge = side.feature("eff_chars") >= self.params.min_chars  # CJK characters count ~2.4-3.3 each
         if self.params.trust_script and self._unique_script(side.lang):
             judge &= side.feature("script_letters") < 0.5 * side.feature("letters")
         if self.params.stopword_hits > 0:

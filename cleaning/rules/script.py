@@ -12,7 +12,7 @@ from cleaning.rules.base import Rule, Side, register_rule
 @dataclass
 class WrongScriptParams:
     # Chinese/Japanese/Russian help text is full of Latin product names, so the bar is "a fair share".
-    min_ratio: float = 0.3
+    min_ratio: float = 0.15
     min_letters: int = 3  # "OK", "PDF": too few letters to judge
 
 
