@@ -16,6 +16,9 @@ from opusfilter import lid as lidmodule
 
 SCRIPTS = {"en": "Latin", "de": "Latin", "fr": "Latin", "es": "Latin", "ru": "Cyrillic", "zh": "Han",
            "ja": "Han", "ko": "Hangul"}
+# CharacterScoreFilter takes one script per side; Japanese mixes Han and kana, so any one choice rejects good
+# Japanese text. Leave the filter out for those languages rather than handicap the peer.
+MIXED_SCRIPT = {"ja", "ko"}
 
 
 def build_filters(src, tgt):
@@ -24,6 +27,8 @@ def build_filters(src, tgt):
     built = []
     for spec in config.filters:
         ((name, params),) = spec.items()
+        if name == "CharacterScoreFilter" and ({src, tgt} & MIXED_SCRIPT):
+            continue
         cls = getattr(filtermodule, name, None) or getattr(lidmodule, name)
         built.append(cls(**params))
     return built

@@ -2,6 +2,6 @@
 
 from cleaning.rules.base import RULES, NoParams, PairBatch, Rule, RuleContext, Side, register_rule
 from cleaning.rules import agreement, content, language, length, markup, noise, script  # noqa: F401  (registers)
-from cleaning import learned  # noqa: F401,E402  (registers the `learned` rule)
+from cleaning import learned, lexicon  # noqa: F401,E402  (register the `learned` and `lexical` rules)
 
 __all__ = ["RULES", "NoParams", "PairBatch", "Rule", "RuleContext", "Side", "register_rule"]

@@ -121,7 +121,7 @@ def test_registry_has_the_issue_rules():
     needed = {"empty", "too_short", "too_long", "length_ratio", "word_ratio", "identical", "only_symbols",
               "alpha_ratio", "url", "html", "repeated_words", "repeated_chars", "unicode_noise", "mojibake",
               "escaped_unicode", "bad_encoding", "number_mismatch", "punct_mismatch", "wrong_script", "wrong_lang",
-              "sentence_count", "entity_mismatch", "learned"}
+              "sentence_count", "entity_mismatch", "learned", "lexical"}
     assert needed <= set(RULES)
     for cls in RULES.values():
         cls.params_class()  # every params dataclass has defaults

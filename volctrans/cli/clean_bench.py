@@ -13,7 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", help="which split the clean pairs come from")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-clean", type=int, default=None, help="clean pairs per language (default: all)")
-    parser.add_argument("--systems", default="volctrans,bicleaner-hardrules,opusfilter")
+    parser.add_argument("--systems", default="volctrans,volctrans+lexicon,bicleaner-hardrules,opusfilter",
+                        help="volctrans+lexicon adds the `lexical` rule with lexicons learned on the train split")
     parser.add_argument("--config", default=None, help="our rules YAML (default: packaged)")
     parser.add_argument("--workdir", type=Path, default=Path("runs/clean-bench"))
     parser.add_argument("--json", default=None, help="also write the full report as JSON")

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clean": ("volctrans.cli.clean", "rule-based cleaning of a source<TAB>target corpus"),
     "clean-mono": ("volctrans.cli.clean_mono", "the same cleaning on monolingual text (back-translation input)"),
     "clean-learn": ("volctrans.cli.clean_learn", "learn a cleaning rule (rectifier net → linear constraints)"),
+    "clean-lexicon": ("volctrans.cli.clean_lexicon", "learn the word-translation lexicon of the `lexical` rule"),
     "clean-bench": ("volctrans.cli.clean_bench", "noisy-benchmark F1 and speed of volctrans vs peers"),
     "prepare": ("volctrans.cli.prepare", "train SentencePiece, encode and binarize corpora for fairseq"),
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
