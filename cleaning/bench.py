@@ -278,7 +278,8 @@ def run_benchmark(root: Path, langs: Sequence[str], split: str, seed: int, syste
                   workdir: Path, config_path: str | None = None, max_clean: int | None = None,
                   all_langs: Sequence[str] = ("de", "fr", "es", "ru", "zh", "ja")) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
-    per_system: dict[str, dict] = {name: {"rows": [], "keep": [], "seconds": 0.0, "note": ""} for name in systems}
+    per_system: dict[str, dict] = {name: {"rows": [], "keep": [], "seconds": 0.0, "note": "", "per_lang": {}}
+                                   for name in systems}
     for lang in langs:
         rows = build(root, lang, split, seed, max_clean=max_clean, other_langs=all_langs)
         path = workdir / f"noisy.{split}.s{seed}.en-{lang}.tsv"
@@ -298,6 +299,7 @@ def run_benchmark(root: Path, langs: Sequence[str], split: str, seed: int, syste
             keep = result.keep if name.startswith("volctrans") else apply_dedup(rows, result.keep)
             slot["rows"].extend(rows)
             slot["keep"].append(keep)
+            slot["per_lang"][lang] = round(evaluate(rows, keep).f1, 4)
             slot["seconds"] += result.seconds
     report = {"split": split, "seed": seed, "langs": list(langs), "systems": {}}
     for name, slot in per_system.items():
@@ -308,7 +310,7 @@ def run_benchmark(root: Path, langs: Sequence[str], split: str, seed: int, syste
         scores = evaluate(slot["rows"], keep)
         report["systems"][name] = {
             "precision": round(scores.precision, 4), "recall": round(scores.recall, 4), "f1": round(scores.f1, 4),
-            "pairs_per_s": round(len(keep) / slot["seconds"], 1), "pairs": len(keep),
+            "pairs_per_s": round(len(keep) / slot["seconds"], 1), "pairs": len(keep), "f1_per_lang": slot["per_lang"],
             "noise_recall": {k: round(v, 3) for k, v in scores.noise_recall.items()}, "counts": scores.counts}
     return report
 
@@ -323,6 +325,10 @@ def format_report(report: dict) -> str:
             continue
         lines.append(f"{name:22} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f} {r['pairs_per_s']:12.0f}")
         kinds = kinds or list(r["noise_recall"])
+    lines.append("F1 per language pair:")
+    for name, r in report["systems"].items():
+        if "f1" in r:
+            lines.append(f"{name:22} " + " ".join(f"en-{lang} {f1:.3f}" for lang, f1 in r["f1_per_lang"].items()))
     lines.append("recall per noise type (share rejected):")
     lines.append(f"{'noise':16} " + " ".join(f"{n[:20]:>20}" for n, r in report["systems"].items() if "f1" in r))
     for kind in kinds:

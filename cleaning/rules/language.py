@@ -29,8 +29,8 @@ class WrongLangParams:
     min_chars: int = 15
     # Cheap checks that settle most rows before LID runs (LID is the slowest step of cleaning):
     # several function words of the expected language and few of the others ...
-    stopword_hits: int = 3  # 0 disables
-    # ... or most letters in a script that, among the allowed languages, only the expected one uses.
+    stopword_hits: int = 2  # 0 disables
+    # ... or ≥ 20% of letters in a script that, among the allowed languages, only the expected one uses.
     trust_script: bool = True
 
     def validate(self) -> list[str]:
@@ -48,11 +48,10 @@ class WrongLang(Rule):
             identifier = self.context.resources[key] = make_identifier(self.params.backend, self._languages())
         return identifier
 
-    def _unique_script(self, lang: str) -> bool:
-        """Does `lang` have a script no other allowed language uses (e.g. Cyrillic among en/de/fr/ja)?"""
-        own = set(T.scripts_of(lang)) - {"latin"}
+    def _unique_scripts(self, lang: str) -> tuple[str, ...]:
+        """Scripts of `lang` no other allowed language uses (Cyrillic for ru, kana for ja among en/de/zh...)."""
         others = {s for other in self._languages() if other != T.base_lang(lang) for s in T.scripts_of(other)}
-        return bool(own) and not (own & others)
+        return tuple(s for s in T.scripts_of(lang) if s != "latin" and s not in others)
 
     def _languages(self) -> list[str]:
         langs = {*self.params.languages, self.context.src_lang}
@@ -65,8 +64,11 @@ class WrongLang(Rule):
         when too short or settled by the cheap checks; −inf below min_prob."""
         out = np.full(len(side), 10.0)
         judge = side.feature("eff_chars") >= self.params.min_chars  # CJK characters count ~2.4-3.3 each
-        if self.params.trust_script and self._unique_script(side.lang):
-            judge &= side.feature("script_letters") < 0.5 * side.feature("letters")
+        unique = self._unique_scripts(side.lang) if self.params.trust_script else ()
+        if unique:
+            # Kana makes up ~30-50% of Japanese letters and never appears in Chinese: 20% settles it.
+            view = side.feature("charview")
+            judge &= view.count(view.in_scripts(unique)) < 0.2 * side.feature("letters")
         if self.params.stopword_hits > 0:
             candidates = np.flatnonzero(judge)
             settled = stopword_decides([side.texts[i] for i in candidates], side.lang, self._languages(),
