@@ -7,6 +7,7 @@ parentheses that are correct there. We fold only the compatibility mappings that
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -52,22 +53,32 @@ def _table(cjk: bool, nfkc: bool, remove_control: bool) -> dict[int, str | None]
     return table
 
 
+@lru_cache(maxsize=4)
+def _trigger(cjk: bool, nfkc: bool, remove_control: bool) -> re.Pattern[str]:
+    """A character class of every character the table changes: most texts need no translate() at all."""
+    chars = "".join(re.escape(chr(code)) for code in sorted(_table(cjk, nfkc, remove_control)))
+    return re.compile(f"[{chars}]") if chars else re.compile(r"(?!)")
+
+
 class Normalizer:
     def __init__(self, params: NormalizeParams, lang: str):
         self.params = params
-        self._table = _table(base_lang(lang) in CJK, params.nfkc, params.remove_control)
+        key = (base_lang(lang) in CJK, params.nfkc, params.remove_control)
+        self._table = _table(*key)
+        self._needs = _trigger(*key).search
 
     def __call__(self, texts: list[str]) -> list[str]:
         if not self.params.enabled:
             return texts
-        table, nfc, collapse = self._table, unicodedata.normalize, self.params.whitespace
+        table, nfc, collapse, needs = self._table, unicodedata.normalize, self.params.whitespace, self._needs
+        is_nfc = unicodedata.is_normalized
         out = []
         for text in texts:
-            if not text.isascii():
-                text = nfc("NFC", text.translate(table))
-            elif self.params.remove_control:
+            if needs(text):
                 text = text.translate(table)
-            if collapse:
+            if not text.isascii() and not is_nfc("NFC", text):
+                text = nfc("NFC", text)
+            if collapse and ("  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " "):
                 text = " ".join(text.split())
             out.append(sys.intern(text) if len(text) < 8 else text)
         return out

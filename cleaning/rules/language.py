@@ -29,7 +29,7 @@ class WrongLangParams:
     min_chars: int = 15
     # Cheap checks that settle most rows before LID runs (LID is the slowest step of cleaning):
     # several function words of the expected language and few of the others ...
-    stopword_hits: int = 2  # 0 disables
+    stopword_hits: int = 1  # 0 disables
     # ... or ≥ 20% of letters in a script that, among the allowed languages, only the expected one uses.
     trust_script: bool = True
 
