@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import json
 import multiprocessing
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -31,14 +32,15 @@ class Report:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process and its workers: rows / cpu_seconds is the rate per core
     workers: int = 1
 
     def as_dict(self) -> dict:
         rate = self.total / self.seconds if self.seconds else 0.0
         return {"input": self.input, "total": self.total, "kept": self.kept, "rejected": self.rejected,
                 "reasons": dict(sorted(self.reasons.items(), key=lambda kv: -kv[1])), "seconds": round(self.seconds, 3),
-                "workers": self.workers, "rows_per_s": round(rate, 1),
-                "rows_per_s_per_worker": round(rate / self.workers, 1)}
+                "cpu_seconds": round(self.cpu_seconds, 3), "workers": self.workers, "rows_per_s": round(rate, 1),
+                "rows_per_cpu_s": round(self.total / self.cpu_seconds, 1) if self.cpu_seconds else 0.0}
 
 
 # --- worker side -----------------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
     report = Report(display_name(input_path), workers=workers)
     dedup = Deduplicator(config.dedup)
     reasons: collections.Counter = collections.Counter()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), _cpu()
     with atomic_write(output_path) as out, (atomic_write(rejected_path) if rejected_path else _null()) as rej, \
             _progress(progress) as bar:
         for chunk, result in _results(_chunks(rows, config.chunk_size), config, src_lang, tgt_lang, workers):
@@ -153,9 +155,16 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
             report.total += len(chunk)
             bar.update(len(chunk))
     report.seconds = time.perf_counter() - start
+    report.cpu_seconds = _cpu() - start_cpu
     report.rejected = report.total - report.kept
     report.reasons = dict(reasons)
     return report
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the workers, once the pool is closed)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 class _null:

@@ -36,7 +36,8 @@ def execute(args: argparse.Namespace, tgt_lang: str | None) -> int:
     if args.report:
         write_report(report, args.report)
     summary = report.as_dict()
-    print(json.dumps({k: summary[k] for k in ("total", "kept", "rejected", "rows_per_s")}), file=sys.stderr)
+    print(json.dumps({k: summary[k] for k in ("total", "kept", "rejected", "rows_per_s", "rows_per_cpu_s")}),
+          file=sys.stderr)
     return 0
 
 
