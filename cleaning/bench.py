@@ -201,6 +201,11 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _failed(proc: subprocess.CompletedProcess) -> RunResult:
+    lines = proc.stderr.strip().splitlines() or ["no error output"]
+    return RunResult(None, 0.0, "failed: " + lines[-1][:200])
+
+
 def _peer_python(env_var: str, default: str) -> Path | None:
     python = Path(os.environ.get(env_var, default)) / "bin" / "python"
     return python if python.exists() else None
@@ -232,7 +237,7 @@ def run_bicleaner(path: Path, n: int, src: str, tgt: str) -> RunResult:
         proc = subprocess.run(command(path), env=env, capture_output=True, text=True)
         seconds = max(_child_cpu() - start - startup, 1e-9)
         if proc.returncode != 0:
-            return RunResult(None, seconds, "failed: " + proc.stderr.strip().splitlines()[-1][:200])
+            return _failed(proc)
         keep = np.zeros(n, dtype=bool)
         with open(out, encoding="utf-8") as handle:
             for line in handle:
@@ -251,7 +256,7 @@ def run_opusfilter(path: Path, n: int, src: str, tgt: str) -> RunResult:
         proc = subprocess.run([str(python), str(PEERS_DIR / "opusfilter_runner.py"), str(path), str(out), src, tgt],
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            return RunResult(None, 0.0, "failed: " + proc.stderr.strip().splitlines()[-1][:200])
+            return _failed(proc)
         timing = json.loads(proc.stdout.strip().splitlines()[-1])
         keep = np.array([line.strip() == "1" for line in open(out)], dtype=bool)
     # The runner reports its own filtering CPU time (excludes interpreter and library start-up, as for ours).

@@ -12,7 +12,6 @@ engine applies them as one matrix product per batch.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 from dataclasses import dataclass
 from importlib import resources
@@ -22,9 +21,9 @@ from typing import Sequence
 import numpy as np
 
 from cleaning.features import FEATURE_NAMES, pair_features
+from cleaning.formats import read_versioned_json, write_json
 from cleaning.rules.base import PairBatch, Rule, register_rule
 from volctrans.errors import InputError
-from volctrans.io import atomic_write
 
 FORMAT = "volctrans-learned-constraints/1"
 DEFAULT_FILE = "learned_default.json"
@@ -112,19 +111,12 @@ def save(path: str | Path, net: RectifierNet, info: dict) -> None:
             for s, row, d in zip(constraints.subsets, constraints.coefficients, constraints.bounds)
         ],
     }
-    with atomic_write(path) as handle:
-        json.dump(doc, handle, indent=1, ensure_ascii=False)
-        handle.write("\n")
+    write_json(path, doc, readable=True)
 
 
 def load(path: str | Path) -> Constraints:
     """Read the constraints (not the network: the file's constraints are what the rule applies)."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(str(path), None, f"cannot read learned constraints: {error}") from error
-    if doc.get("format") != FORMAT:
-        raise InputError(str(path), None, f"not a {FORMAT} file")
+    doc = read_versioned_json(path, FORMAT, "learned constraints")
     if tuple(doc["features"]) != FEATURE_NAMES:
         raise InputError(str(path), None, f"features {doc['features']} differ from this version's {list(FEATURE_NAMES)}")
     rows = doc["constraints"]
@@ -134,7 +126,7 @@ def load(path: str | Path) -> Constraints:
 
 
 def load_network(path: str | Path) -> RectifierNet:
-    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    doc = read_versioned_json(path, FORMAT, "learned constraints")
     return RectifierNet(np.array(doc["network"]["a"]), np.array(doc["network"]["b"]))
 
 

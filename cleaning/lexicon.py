@@ -10,7 +10,6 @@ appears on the other side; a misaligned pair or a glued sentence leaves many wor
 from __future__ import annotations
 
 import collections
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from cleaning.formats import read_versioned_json, write_json
 from cleaning.rules.base import PairBatch, Rule, register_rule
 from cleaning.text import SCRIPT_CHARS, is_unspaced
-from volctrans.errors import InputError
-from volctrans.io import atomic_write
 
 FORMAT = "volctrans-lexicon/1"
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -73,19 +71,11 @@ def learn(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str, min_co
 
 
 def save(lexicon: dict, path: str | Path) -> None:
-    with atomic_write(path) as handle:
-        json.dump(lexicon, handle, ensure_ascii=False, separators=(",", ":"))
-        handle.write("\n")
+    write_json(path, lexicon, readable=False)  # large and machine-read: compact
 
 
 def load(path: str | Path) -> dict:
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(str(path), None, f"cannot read lexicon: {error}") from error
-    if doc.get("format") != FORMAT:
-        raise InputError(str(path), None, f"not a {FORMAT} file")
-    return doc
+    return read_versioned_json(path, FORMAT, "lexicon")
 
 
 def coverage(a_sets: Iterable[frozenset[str]], b_sets: Iterable[frozenset[str]], table: dict[str, list[str]],

@@ -54,6 +54,12 @@ class TooLong(Rule):
         return (scores[:, 0] <= self.params.max_chars) & (scores[:, 1] <= self.params.max_words)
 
 
+def smoothed_ratio(a: np.ndarray, b: np.ndarray, smoothing: float) -> np.ndarray:
+    """max/min of two lengths after adding `smoothing` to both (≥ 1; 1 = equal)."""
+    a, b = a + smoothing, b + smoothing
+    return np.maximum(a, b) / np.minimum(a, b)
+
+
 @dataclass
 class LengthRatioParams:
     max_ratio: float = 2.0
@@ -66,9 +72,7 @@ class LengthRatio(Rule):
     """max(len_s, len_t) / min(...) on characters, CJK characters weighted (see text.CHAR_WEIGHT)."""
 
     def score(self, batch: PairBatch) -> np.ndarray:
-        s = batch.src.feature("eff_chars") + self.params.smoothing
-        t = batch.tgt.feature("eff_chars") + self.params.smoothing
-        return np.maximum(s, t) / np.minimum(s, t)
+        return smoothed_ratio(batch.src.feature("eff_chars"), batch.tgt.feature("eff_chars"), self.params.smoothing)
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return at_most(scores, self.params.max_ratio)
@@ -85,9 +89,7 @@ class WordRatio(Rule):
     """Word-count ratio (OpusFilter LengthRatioFilter, unit=word); CJK words estimated from characters."""
 
     def score(self, batch: PairBatch) -> np.ndarray:
-        s = batch.src.feature("words") + self.params.smoothing
-        t = batch.tgt.feature("words") + self.params.smoothing
-        return np.maximum(s, t) / np.minimum(s, t)
+        return smoothed_ratio(batch.src.feature("words"), batch.tgt.feature("words"), self.params.smoothing)
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return at_most(scores, self.params.max_ratio)
