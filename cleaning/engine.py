@@ -23,7 +23,7 @@ class BatchResult:
     reasons: list[str]  # "" for kept rows, else comma-separated tags
     src: list[str]  # normalized text
     tgt: list[str] | None
-    keys: list[int]  # dedup keys (empty when dedup is off)
+    keys: list[int]  # dedup key per row (0 for rejected rows and when dedup is off)
 
 
 class Engine:
@@ -42,9 +42,7 @@ class Engine:
 
     def _checks(self, view: Side | PairBatch, rule: Rule) -> list[tuple[str, np.ndarray]]:
         """[(tag, keep mask)] for one rule: per side for side rules, once for pair rules."""
-        if rule.pair:
-            return [(rule.name, rule.accept(rule.score(view)))]
-        if isinstance(view, Side):
+        if rule.pair or isinstance(view, Side):  # a pair rule, or a side rule in monolingual cleaning
             return [(rule.name, rule.accept(rule.score(view)))]
         return [(f"{rule.name}(src)", rule.accept(rule.score(view.src))),
                 (f"{rule.name}(tgt)", rule.accept(rule.score(view.tgt)))]

@@ -132,3 +132,21 @@ def test_default_config_is_valid_and_ordered():
     names = list(config.rules)
     assert names[0] == "empty" and names[-1] == "wrong_lang"
     assert isinstance(config, CleanConfig)
+
+
+def test_langid_py_backend_is_restricted_to_configured_languages():
+    from cleaning.langid import make_identifier
+
+    identifier = make_identifier("langid", ["en", "de", "fr"])
+    assert identifier.name == "langid" and identifier.languages == ["de", "en", "fr"]
+    german = "Klicken Sie hier, um die Ausrichtung auf die gewählten Objekte anzuwenden."
+    p_de, p_other = identifier.probabilities([german], "de")
+    assert p_de[0] > 0.9 and p_other[0] == 0.0
+    p_en, p_other = identifier.probabilities([german], "en")
+    assert p_en[0] == 0.0 and p_other[0] > 0.9
+    config = config_from_dict({"rules": {"wrong_lang": {"backend": "langid", "languages": ["en", "de", "fr"],
+                                                        "stopword_hits": 0}}})
+    engine = Engine(config, "en", "de")
+    french = "Cliquez ici pour appliquer l'alignement aux objets sélectionnés."
+    assert engine.run(["Click here to apply the alignment.", "Click here to apply the alignment."],
+                      [german, french]).reasons == ["", "wrong_lang(tgt)"]
