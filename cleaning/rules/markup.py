@@ -11,9 +11,9 @@ from cleaning.rules.base import NoParams, Rule, Side, floats, register_rule
 
 
 def _flag(pattern: re.Pattern[str], texts: list[str], triggers: str) -> np.ndarray:
-    """1.0 where the pattern matches; texts without any trigger character skip the regex."""
-    search = pattern.search
-    return floats(1.0 if any(c in t for c in triggers) and search(t) else 0.0 for t in texts)
+    """1.0 where the pattern matches; texts without any trigger character skip the (slower) pattern."""
+    search, trigger = pattern.search, re.compile("[" + re.escape(triggers) + "]").search
+    return floats(1.0 if trigger(t) and search(t) else 0.0 for t in texts)
 
 
 _URL = re.compile(r"https?://|www\.[\w-]+\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b")
