@@ -10,10 +10,23 @@ import numpy as np
 from cleaning.rules.base import NoParams, Rule, Side, floats, register_rule
 
 
-def _flag(pattern: re.Pattern[str], texts: list[str], triggers: str) -> np.ndarray:
-    """1.0 where the pattern matches; texts without any trigger character skip the (slower) pattern."""
-    search, trigger = pattern.search, re.compile("[" + re.escape(triggers) + "]").search
-    return floats(1.0 if trigger(t) and search(t) else 0.0 for t in texts)
+class PatternRule(Rule):
+    """Rejects a side where `PATTERN` matches its raw text; texts without a `TRIGGERS` character skip the
+    (slower) pattern. Score 1.0 = match."""
+
+    PATTERN: re.Pattern[str]
+    TRIGGERS: str
+
+    def __init__(self, params, context):
+        super().__init__(params, context)
+        self._trigger = re.compile("[" + re.escape(self.TRIGGERS) + "]").search
+
+    def score(self, side: Side) -> np.ndarray:
+        search, trigger = self.PATTERN.search, self._trigger
+        return floats(1.0 if trigger(t) and search(t) else 0.0 for t in side.raw)
+
+    def accept(self, scores: np.ndarray) -> np.ndarray:
+        return scores < 0.5
 
 
 _URL = re.compile(r"https?://|www\.[\w-]+\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b")
@@ -50,25 +63,17 @@ _HTML = re.compile(
 
 
 @register_rule("html", NoParams)
-class Html(Rule):
+class Html(PatternRule):
     """HTML/XML tags, entities or attributes (bicleaner `no_html`, firefox-translations `html`)."""
 
-    def score(self, side: Side) -> np.ndarray:
-        return _flag(_HTML, side.raw, "<&=")
-
-    def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores < 0.5
+    PATTERN, TRIGGERS = _HTML, "<&="
 
 
 _ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\U[0-9a-fA-F]{8}|%u[0-9a-fA-F]{4}|%[0-9A-F]{2}%[0-9A-F]{2}")
 
 
 @register_rule("escaped_unicode", NoParams)
-class EscapedUnicode(Rule):
+class EscapedUnicode(PatternRule):
     """Literal `\\u00e9`, `\\xc3` or percent-encoded UTF-8 (bicleaner `no_escaped_unicode`)."""
 
-    def score(self, side: Side) -> np.ndarray:
-        return _flag(_ESCAPED, side.raw, "\\%")
-
-    def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores < 0.5
+    PATTERN, TRIGGERS = _ESCAPED, "\\%"
