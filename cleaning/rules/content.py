@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import PairBatch, Rule, Side, at_least, at_most, register_rule
+from cleaning.rules.base import NoParams, PairBatch, Rule, Side, at_least, at_most, floats, register_rule
+from cleaning.text import is_unspaced
 
 _NON_WORD = re.compile(r"[\W\d_]+")
 
@@ -130,3 +131,88 @@ class RepeatedChars(Rule):
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < 0.5
+
+
+@dataclass
+class LongWordParams:
+    max_chars: int = 40  # OpusFilter LongWordFilter default
+
+
+@register_rule("long_word", LongWordParams)
+class LongWord(Rule):
+    """A token longer than any real word: glued text or binary debris (OpusFilter LongWordFilter).
+
+    URLs, paths and dotted identifiers (com.sun.star.text.TextField) are long by nature and not counted.
+    """
+
+    def score(self, side: Side) -> np.ndarray:
+        limit = self.params.max_chars
+        out = np.zeros(len(side))
+        if is_unspaced(side.lang):  # a Chinese/Japanese sentence is one "token"
+            return out
+        for i, (text, toks) in enumerate(zip(side.texts, side.feature("tokens"))):
+            if len(text) > limit:  # no token can be longer than its text
+                long = (t.strip(".,;:!?()\"'") for t in toks if len(t) > limit)
+                out[i] = max((len(t) for t in long if not any(c in t for c in "/.\\_:=")), default=0)
+        return out
+
+    def accept(self, scores: np.ndarray) -> np.ndarray:
+        return scores <= self.params.max_chars
+
+
+@dataclass
+class AverageWordLengthParams:
+    min_chars: float = 2.0  # "T h i s  i s" spaced-out text
+    max_chars: float = 20.0  # OpusFilter AverageWordLengthFilter defaults
+    min_words: int = 3
+
+
+@register_rule("avg_word_length", AverageWordLengthParams)
+class AverageWordLength(Rule):
+    """Mean characters per word out of range (spaced-out letters, glued words). Not for unspaced scripts."""
+
+    def score(self, side: Side) -> np.ndarray:
+        words = side.feature("words")
+        mean = (side.feature("nonspace") / np.maximum(words, 1)).astype(np.float64)
+        judge = (words >= self.params.min_words) & (not is_unspaced(side.lang))
+        return np.where(judge, mean, (self.params.min_chars + self.params.max_chars) / 2)
+
+    def accept(self, scores: np.ndarray) -> np.ndarray:
+        return (scores >= self.params.min_chars) & (scores <= self.params.max_chars)
+
+
+_CRUMB = re.compile(r"\s(?:>|»|›|\||/|::)\s")
+
+
+@dataclass
+class BreadcrumbsParams:
+    max_separators: int = 2  # "Home > Help > Calc > Functions" has 3
+
+
+@register_rule("breadcrumbs", BreadcrumbsParams)
+class Breadcrumbs(Rule):
+    """Navigation trails from web pages (bicleaner `no_breadcrumbs`)."""
+
+    def score(self, side: Side) -> np.ndarray:
+        findall = _CRUMB.findall
+        return floats(len(findall(t)) if (">" in t or "»" in t or "|" in t or "›" in t or " / " in t or "::" in t)
+                      else 0 for t in side.texts)
+
+    def accept(self, scores: np.ndarray) -> np.ndarray:
+        return scores <= self.params.max_separators
+
+
+@register_rule("unbalanced_brackets", NoParams)
+class UnbalancedBrackets(Rule):
+    """More closing than opening brackets, or an opening one never closed (bicleaner `no_paren`, loosely):
+    a segment cut out of the middle of a longer text."""
+
+    def score(self, side: Side) -> np.ndarray:
+        out = np.zeros(len(side))
+        for i, t in enumerate(side.texts):
+            if "(" in t or ")" in t or "[" in t or "]" in t:
+                out[i] = abs(t.count("(") - t.count(")")) + abs(t.count("[") - t.count("]"))
+        return out
+
+    def accept(self, scores: np.ndarray) -> np.ndarray:
+        return scores == 0

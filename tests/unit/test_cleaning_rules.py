@@ -150,3 +150,26 @@ def test_langid_py_backend_is_restricted_to_configured_languages():
     french = "Cliquez ici pour appliquer l'alignement aux objets sélectionnés."
     assert engine.run(["Click here to apply the alignment.", "Click here to apply the alignment."],
                       [german, french]).reasons == ["", "wrong_lang(tgt)"]
+
+
+def test_optional_web_crawl_rules():
+    config = config_from_dict({"rules": {"long_word": {}, "avg_word_length": {}, "breadcrumbs": {},
+                                         "unbalanced_brackets": {}}, "all_reasons": True})
+    engine = Engine(config, "en", "de")
+    (_, en, de, _) = real_pairs("de")[0]
+    rows = [
+        (en, de),
+        (en, "".join(de.split())),  # glued words
+        ("T h i s i s s p a c e d o u t", de),
+        ("Home > Help > Calc > Functions", de),
+        (en + " (see", de + " (siehe"),
+    ]
+    reasons = engine.run([r[0] for r in rows], [r[1] for r in rows]).reasons
+    assert reasons[0] == ""
+    assert "long_word(tgt)" in reasons[1]
+    assert "avg_word_length(src)" in reasons[2]
+    assert "breadcrumbs(src)" in reasons[3]
+    assert reasons[4] == "unbalanced_brackets(src),unbalanced_brackets(tgt)"
+    # a Chinese sentence is one long token: not a long word
+    (_, en_zh, zh, _) = real_pairs("zh")[0]
+    assert Engine(config, "en", "zh").run([en_zh], [zh * 3]).reasons == [""]
