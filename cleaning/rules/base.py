@@ -93,9 +93,16 @@ def _feature_table() -> dict[str, Callable[[Side], Any]]:
         return view.count(view.in_scripts(T.scripts_of(side.lang)) & view.has_bit(T.LETTER_BIT))
 
     def eff_chars(side: Side) -> np.ndarray:
-        # Chinese/Japanese carry ~3 times more content per character than alphabetic scripts: scale so that
-        # character-length ratios between a CJK side and a Latin side centre on 1.
-        return side.feature("chars") * T.char_weight(side.lang)
+        # Chinese/Japanese characters carry ~3 times more content than alphabetic ones: weight them so that
+        # length ratios between a CJK side and a Latin side centre on 1. Only CJK characters are weighted:
+        # the Latin names, paths and numbers inside CJK text are as long as in the source.
+        weight = T.char_weight(side.lang)
+        chars = side.feature("chars")
+        if weight == 1.0:
+            return chars.astype(np.float64)
+        view = side.feature("charview")
+        cjk = view.count(view.in_scripts(("han", "kana", "hangul")))
+        return (chars - cjk) + cjk * weight
 
     def numbers(side: Side) -> list[frozenset[str]]:
         empty: frozenset[str] = frozenset()

@@ -53,6 +53,21 @@ class WrongLang(Rule):
         others = {s for other in self._languages() if other != T.base_lang(lang) for s in T.scripts_of(other)}
         return tuple(s for s in T.scripts_of(lang) if s != "latin" and s not in others)
 
+    def _rivals_marks(self, lang: str) -> tuple[str, ...]:
+        """Scripts that set apart every allowed language sharing a non-Latin script with `lang` (kana for ja
+        when lang is zh); empty when some rival has no such mark (then only LID can tell)."""
+        own = set(T.scripts_of(lang)) - {"latin"}
+        marks: set[str] = set()
+        for other in self._languages():
+            theirs = set(T.scripts_of(other)) - {"latin"}
+            if other == T.base_lang(lang) or not (theirs & own):
+                continue
+            distinctive = theirs - own
+            if not distinctive:
+                return ()
+            marks |= distinctive
+        return tuple(sorted(marks))
+
     def _languages(self) -> list[str]:
         langs = {*self.params.languages, self.context.src_lang}
         if self.context.tgt_lang:
@@ -64,11 +79,19 @@ class WrongLang(Rule):
         when too short or settled by the cheap checks; −inf below min_prob."""
         out = np.full(len(side), 10.0)
         judge = side.feature("eff_chars") >= self.params.min_chars  # CJK characters count ~2.4-3.3 each
-        unique = self._unique_scripts(side.lang) if self.params.trust_script else ()
-        if unique:
-            # Kana makes up ~30-50% of Japanese letters and never appears in Chinese: 20% settles it.
+        if self.params.trust_script:
             view = side.feature("charview")
-            judge &= view.count(view.in_scripts(unique)) < 0.2 * side.feature("letters")
+            unique = self._unique_scripts(side.lang)
+            if unique:
+                # Kana makes up ~30-50% of Japanese letters and never appears in Chinese: 20% settles it.
+                judge &= view.count(view.in_scripts(unique)) < 0.2 * side.feature("letters")
+            marks = self._rivals_marks(side.lang)
+            if marks:
+                # Chinese sharing Han with Japanese: mostly Han and no kana at all cannot be Japanese. fastText
+                # confuses the two on short Han-only strings ("71 磁盘未就绪"), so this also saves false rejects.
+                own = view.count(view.in_scripts(tuple(s for s in T.scripts_of(side.lang) if s != "latin")))
+                settled = (own >= 0.5 * side.feature("letters")) & (view.count(view.in_scripts(marks)) == 0)
+                judge &= ~settled
         if self.params.stopword_hits > 0:
             candidates = np.flatnonzero(judge)
             settled = stopword_decides([side.texts[i] for i in candidates], side.lang, self._languages(),
