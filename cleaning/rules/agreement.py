@@ -100,6 +100,8 @@ def entities(tokens: list[str]) -> frozenset[str]:
     out = []
     for tok in [t for t in tokens if not t.islower() and not t.istitle()]:
         tok = tok.strip(_STRIP)
+        if "-" in tok and tok.replace("-", "").isalpha():
+            tok = tok.replace("-", "")  # "Right-click" is a word; "Ctrl-Z" stays a (folded) name
         if len(tok) < 2 or not tok.isascii() or tok.isdigit() or (tok.isalpha() and (tok.islower() or tok.istitle())):
             continue
         out.append(tok)

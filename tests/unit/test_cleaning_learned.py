@@ -47,7 +47,8 @@ def test_constraints_equal_network_on_real_features_and_shipped_file():
     np.testing.assert_array_equal(net.decide(x), learned.to_constraints(net).satisfied(x))
     # the file's rounded constraints agree with the network on real data
     np.testing.assert_array_equal(net.decide(x), shipped.satisfied(x))
-    assert net.decide(x[: len(by_lang["de"])]).all()  # the clean German pairs pass
+    # the clean German pairs pass with the default slack (0.3), as the engine applies the rule
+    assert (shipped.violation(x[: len(by_lang["de"])]) <= 0.3).all()
 
 
 def test_train_save_load_and_apply_as_rule(tmp_path):
