@@ -32,3 +32,6 @@ for n in 1 5; do
       --workers $workers --report "$OUT/report.x$n.w$workers.json"
   done
 done
+
+# 5. Markdown tables for docs/benchmarks.md
+$PY benchmarks/cleaning_tables.py "$OUT"

@@ -124,7 +124,7 @@ class RepeatedCharsParams:
 @register_rule("repeated_chars", RepeatedCharsParams)
 class RepeatedChars(Rule):
     # Dots, dashes and underscores form leaders and rules in real text ("Insert ......... 3"): not noise.
-    LEADERS = ".-_=·… "
+    LEADERS = ".-_=·… 0123456789"  # ... and digits: 0,9999999999 and 1000000 are numbers, not noise
 
     def score(self, side: Side) -> np.ndarray:
         return side.feature("charview").max_run_at_least(self.params.max_run, self.LEADERS).astype(np.float64)
