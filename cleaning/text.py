@@ -7,7 +7,6 @@ from typing import Iterable
 
 import numpy as np
 
-LETTER = re.compile(r"[^\W\d_]")
 DIGIT_RUN = re.compile(r"\d+(?:[.,]\d+)*")
 
 # Script ranges for the languages we ship defaults for; any other language falls back to "letters of any
@@ -42,10 +41,6 @@ def base_lang(lang: str) -> str:
 
 def scripts_of(lang: str) -> tuple[str, ...]:
     return LANG_SCRIPTS.get(base_lang(lang), ("latin",))
-
-
-def script_pattern(lang: str) -> re.Pattern[str]:
-    return re.compile("[" + "".join(SCRIPT_CHARS[s] for s in scripts_of(lang)) + "]")
 
 
 def is_unspaced(lang: str) -> bool:
