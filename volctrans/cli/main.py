@@ -13,6 +13,11 @@ from volctrans.errors import VolctransError
 # name -> (module, one-line help). Order is the pipeline order shown by --help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, import, noisy, sample"),
+    "clean": ("volctrans.cli.clean", "rule-based cleaning of a source<TAB>target corpus"),
+    "clean-mono": ("volctrans.cli.clean_mono", "the same cleaning on monolingual text (back-translation input)"),
+    "clean-learn": ("volctrans.cli.clean_learn", "learn a cleaning rule (rectifier net → linear constraints)"),
+    "clean-lexicon": ("volctrans.cli.clean_lexicon", "learn the word-translation lexicon of the `lexical` rule"),
+    "clean-bench": ("volctrans.cli.clean_bench", "noisy-benchmark F1 and speed of volctrans vs peers"),
     "backtranslate": ("volctrans.cli.backtranslate", "monolingual text → synthetic bitext (a `bt` source)"),
     "prepare": ("volctrans.cli.prepare", "train SentencePiece, encode and binarize corpora for fairseq"),
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
