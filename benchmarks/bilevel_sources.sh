@@ -7,7 +7,8 @@
 # the held-out LibreOffice test sets (never used for tuning) and prints one table.
 #
 # Usage: benchmarks/bilevel_sources.sh [WORK_DIR]   (needs `volctrans` on PATH; ~1 h on 2 CPU cores)
-# Environment: LANGS (de,ru), TRAIN (3000 pairs/lang/source), UPDATES (400), LOCALE_DIRS (/usr/share/locale)
+# Environment: LANGS (de,ru), TRAIN (3000 pairs/lang/source), UPDATES (400), SCHEMES (uniform temperature
+# bilevel), VOCAB (6000), LOCALE_DIRS (/usr/share/locale)
 set -euo pipefail
 # Several trainings may share 2 cores; one intra-op thread each avoids oversubscription.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -15,6 +16,8 @@ WORK=${1:-runs/bench-bilevel}
 LANGS=${LANGS:-de,ru}
 TRAIN=${TRAIN:-3000}
 UPDATES=${UPDATES:-400}
+SCHEMES=${SCHEMES:-uniform temperature bilevel}
+VOCAB=${VOCAB:-6000}
 LOCALE_DIRS=${LOCALE_DIRS:-/usr/share/locale}
 mkdir -p "$WORK"
 log() { printf '\n=== %s\n' "$*"; }
@@ -32,7 +35,7 @@ if [ ! -f "$WORK/gettext/manifest.json" ]; then
     --mono 0 --no-compress >/dev/null
 fi
 [ -f "$WORK/prepared/prepared.json" ] || volctrans prepare --corpora "$WORK/libreoffice" "$WORK/gettext" "$WORK/noisy" \
-  --out "$WORK/prepared" --langs "$LANGS" --vocab-size 6000 --workers 2 2>>"$WORK/data.log" >/dev/null
+  --out "$WORK/prepared" --langs "$LANGS" --vocab-size "$VOCAB" --workers 2 2>>"$WORK/data.log" >/dev/null
 
 cat > "$WORK/base.yaml" <<YAML
 data: $WORK/prepared
@@ -57,7 +60,7 @@ bilevel:
 YAML
 
 specs=()
-for scheme in uniform temperature bilevel; do
+for scheme in $SCHEMES; do
   run="$WORK/$scheme"
   log "train $scheme"
   volctrans train --config "$WORK/base.yaml" --set "save_dir=$run" --set "weighting=$scheme" > "$WORK/$scheme.train.log" 2>&1
@@ -76,12 +79,12 @@ for scheme in uniform temperature bilevel; do
 done
 
 log "results (held-out LibreOffice test sets, beam 4)"
-python3 - "$WORK" "$LANGS" <<'PY'
+python3 - "$WORK" "$LANGS" "$SCHEMES" <<'PY'
 import json, subprocess, sys
-work, langs = sys.argv[1], sys.argv[2].split(",")
+work, langs, schemes = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split()
 directions = [d for xx in langs for d in (f"en-{xx}", f"{xx}-en")]
 rows = {}
-for scheme in ("uniform", "temperature", "bilevel"):
+for scheme in schemes:
     specs = []
     for d in directions:
         specs += ["--spec", d, f"{work}/{scheme}/test.{d}.hyp", f"{work}/test.{d}.ref"]
