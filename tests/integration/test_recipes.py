@@ -25,8 +25,8 @@ def _sources_list(tmp_path: Path) -> Path:
     return listing
 
 
-def _recipe(tmp_path, **env):
-    environment = {**os.environ, "CONFIG": "recipes/wmt22/tiny.env", "WORK": str(tmp_path / "work"),
+def _recipe(tmp_path, config="recipes/wmt22/tiny.env", **env):
+    environment = {**os.environ, "CONFIG": config, "WORK": str(tmp_path / "work"),
                    "SOURCES_LIST": str(_sources_list(tmp_path)),
                    "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", **env}
     return subprocess.run(["bash", "recipes/wmt22/run.sh"], cwd=ROOT, env=environment, capture_output=True, text=True)
@@ -39,7 +39,8 @@ def test_full_scale_config_validates_and_dry_run_prints_torchrun(tmp_path):
                            cwd=ROOT, env=environment, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     assert "bilevel weighting, 24+6 layers, d1024, 32 process(es)" in check.stdout
-    result = _recipe(tmp_path, DRY_RUN="1", NPROC_PER_NODE="8", NNODES="2")
+    # The full-scale configs (deep transformer, fp16, bilevel, 2 nodes × 8 GPUs) on the tiny data list.
+    result = _recipe(tmp_path, config="recipes/wmt22/config.env", DRY_RUN="1", NPROC_PER_NODE="8", NNODES="2")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "+ volctrans data import" in result.stdout and "+ volctrans average" in result.stdout
     assert "nproc_per_node: 8, nnodes: 2" in result.stdout
