@@ -4,6 +4,11 @@ Source tokens are `[__src__, pieces...]` (CT2 appends </s>), the target is force
 stripped from the output. Empty input lines give empty output lines without touching the model. Inputs longer than
 `max_input_pieces` SentencePiece pieces (at most the model's positions minus 2) are truncated to that many pieces,
 and outputs stop at `max_decoding_length` (likewise bounded by the model): documented rules, never a crash.
+
+Beam search is re-ranked to match fairseq: CTranslate2 leaves the forced `__tgt__` token's log-prob out of a
+hypothesis score but counts the token in the length normalisation, so it prefers shorter outputs than fairseq. We
+ask for the n-best with scores, add log p(__tgt__ | source) / (len + 1)^lenpen (len counts the language token, +1
+for </s>, as fairseq's `eos_scores /= (step + 1) ** len_penalty`) and keep the best: see docs/serving.md.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class DecodingOptions:
     sampling_temperature: float = 1.0
     replace_unknowns: bool = False
     max_batch_tokens: int = 4096
+    fairseq_scoring: bool = True  # re-rank the beam as fairseq does (see module docstring); no effect on greedy
 
     def validate(self) -> list[str]:
         problems = []
@@ -40,7 +46,12 @@ class DecodingOptions:
             problems.append("sampling (sampling_topk != 1) needs beam_size 1")
         if self.max_decoding_length < 1 or self.max_input_pieces < 1 or self.max_batch_tokens < 1:
             problems.append("lengths and batch size must be ≥ 1")
+        if self.sampling_temperature <= 0:
+            problems.append("sampling_temperature must be > 0")
         return problems
+
+    def rescores(self) -> bool:
+        return self.fairseq_scoring and self.beam_size > 1 and self.sampling_topk == 1
 
 
 class Translator:
@@ -91,6 +102,13 @@ class Translator:
             return outputs
         max_pieces = min(options.max_input_pieces, self.max_input_pieces)
         batch = [[source_token, *self.processor.encode(texts[i], out_type=str)[:max_pieces]] for i in todo]
+        for index, tokens in zip(todo, self.translate_tokens(batch, target_token, options)):
+            outputs[index] = self.processor.decode(tokens)
+        return outputs
+
+    def translate_tokens(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[list[str]]:
+        """Translate source token lists (language token first); return output pieces without language tokens."""
+        rescore = options.rescores()
         # CT2 sorts the examples by length and re-batches by tokens internally, then restores order.
         results = self.model.translate_batch(
             batch,
@@ -98,17 +116,26 @@ class Translator:
             max_batch_size=options.max_batch_tokens,
             batch_type="tokens",
             beam_size=options.beam_size,
+            num_hypotheses=options.beam_size if rescore else 1,
+            return_scores=rescore,
             length_penalty=options.length_penalty,
             max_decoding_length=min(options.max_decoding_length, self.max_output_tokens) + 1,  # +1: language token
             sampling_topk=options.sampling_topk,
             sampling_temperature=options.sampling_temperature,
             replace_unknowns=options.replace_unknowns,
         )
-        for index, result in zip(todo, results):
-            # The forced target token comes first; an undertrained model may emit more language tokens: drop them.
-            tokens = [token for token in result.hypotheses[0] if token not in self._lang_tokens]
-            outputs[index] = self.processor.decode(tokens)
-        return outputs
+        if rescore:
+            best = fairseq_rerank(results, self.prefix_log_probs(batch, target_token, options), options.length_penalty)
+        else:
+            best = [result.hypotheses[0] for result in results]
+        # The forced target token comes first; an undertrained model may emit more language tokens: drop them.
+        return [[token for token in hypothesis if token not in self._lang_tokens] for hypothesis in best]
+
+    def prefix_log_probs(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[float]:
+        """log p(target language token | source) for each source: the part of fairseq's score CT2 leaves out."""
+        scored = self.model.score_batch(batch, [[target_token]] * len(batch), max_batch_size=options.max_batch_tokens,
+                                        batch_type="tokens")
+        return [result.log_probs[0] for result in scored]
 
     def translate_stream(self, lines: Iterable[str], source_lang: str, target_lang: str,
                          options: DecodingOptions | None = None, chunk_lines: int = 2000) -> Iterator[str]:
@@ -121,3 +148,17 @@ class Translator:
                 chunk = []
         if chunk:
             yield from self.translate(chunk, source_lang, target_lang, options)
+
+
+def fairseq_rerank(results, prefix_log_probs: list[float], length_penalty: float) -> list[list[str]]:
+    """Pick, per n-best list, the hypothesis fairseq would: CT2 score + prefix log-prob / (len + 1)^lenpen.
+
+    CT2's score is (Σ log p excluding the forced prefix) / (len + 1)^lenpen, len = hypothesis tokens including the
+    prefix, +1 for </s>; fairseq's is the same sum including the prefix over the same length. Ties keep CT2's order.
+    """
+    best = []
+    for result, prefix in zip(results, prefix_log_probs):
+        scored = [(score + prefix / (len(hypothesis) + 1) ** length_penalty, -rank, hypothesis)
+                  for rank, (hypothesis, score) in enumerate(zip(result.hypotheses, result.scores))]
+        best.append(max(scored, key=lambda item: (item[0], item[1]))[2])
+    return best
