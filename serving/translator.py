@@ -17,7 +17,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from volctrans.errors import VolctransError
 
@@ -56,7 +55,7 @@ class DecodingOptions:
 
 class Translator:
     def __init__(self, model_dir: str | Path, device: str = "cpu", compute_type: str = "default",
-                 intra_threads: int = 0, inter_threads: int = 1):
+                 intra_threads: int = 0, inter_threads: int = 1, device_index: int = 0):
         import ctranslate2
         import sentencepiece as spm
 
@@ -73,8 +72,8 @@ class Translator:
         self.max_output_tokens = int(self.metadata.get("max_target_positions", 1024)) - 2
         self.processor = spm.SentencePieceProcessor(model_file=str(self.model_dir / "spm.model"))
         try:
-            self.model = ctranslate2.Translator(str(self.model_dir), device=device, compute_type=compute_type,
-                                                intra_threads=intra_threads, inter_threads=inter_threads)
+            self.model = ctranslate2.Translator(str(self.model_dir), device=device, device_index=device_index,
+                                                compute_type=compute_type, intra_threads=intra_threads, inter_threads=inter_threads)
         except (RuntimeError, ValueError) as error:
             raise VolctransError(f"{self.model_dir}: cannot load CTranslate2 model: {error}") from None
 
@@ -109,6 +108,7 @@ class Translator:
     def translate_tokens(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[list[str]]:
         """Translate source token lists (language token first); return output pieces without language tokens."""
         rescore = options.rescores()
+        cap = min(options.max_decoding_length, self.max_output_tokens) + 1  # +1: the language token
         # CT2 sorts the examples by length and re-batches by tokens internally, then restores order.
         results = self.model.translate_batch(
             batch,
@@ -119,13 +119,16 @@ class Translator:
             num_hypotheses=options.beam_size if rescore else 1,
             return_scores=rescore,
             length_penalty=options.length_penalty,
-            max_decoding_length=min(options.max_decoding_length, self.max_output_tokens) + 1,  # +1: language token
+            max_decoding_length=cap,
             sampling_topk=options.sampling_topk,
             sampling_temperature=options.sampling_temperature,
             replace_unknowns=options.replace_unknowns,
         )
         if rescore:
-            best = fairseq_rerank(results, self.prefix_log_probs(batch, target_token, options), options.length_penalty)
+            scores = fairseq_scores(results, self.prefix_log_probs(batch, target_token, options), options.length_penalty)
+            self._rescore_capped(batch, results, scores, cap, options)
+            best = [max(zip(result.hypotheses, per_hypothesis), key=lambda item: item[1])[0]
+                    for result, per_hypothesis in zip(results, scores)]
         else:
             best = [result.hypotheses[0] for result in results]
         # The forced target token comes first; an undertrained model may emit more language tokens: drop them.
@@ -137,28 +140,26 @@ class Translator:
                                         batch_type="tokens")
         return [result.log_probs[0] for result in scored]
 
-    def translate_stream(self, lines: Iterable[str], source_lang: str, target_lang: str,
-                         options: DecodingOptions | None = None, chunk_lines: int = 2000) -> Iterator[str]:
-        """Translate an iterable of any length with memory bounded by chunk_lines; yields in input order."""
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) >= chunk_lines:
-                yield from self.translate(chunk, source_lang, target_lang, options)
-                chunk = []
-        if chunk:
-            yield from self.translate(chunk, source_lang, target_lang, options)
+    def _rescore_capped(self, batch, results, scores: list[list[float]], cap: int, options: DecodingOptions) -> None:
+        """Hypotheses cut at the length cap have no </s>: fairseq forces one there and counts its log-prob, so
+        score those exactly (score_batch appends </s>) instead of correcting CT2's score."""
+        where = [(i, k) for i, result in enumerate(results) for k, hypothesis in enumerate(result.hypotheses)
+                 if len(hypothesis) >= cap]
+        if not where:
+            return
+        scored = self.model.score_batch([batch[i] for i, _ in where], [results[i].hypotheses[k] for i, k in where],
+                                        max_batch_size=options.max_batch_tokens, batch_type="tokens")
+        for (i, k), result in zip(where, scored):
+            scores[i][k] = sum(result.log_probs) / len(result.log_probs) ** options.length_penalty
 
 
-def fairseq_rerank(results, prefix_log_probs: list[float], length_penalty: float) -> list[list[str]]:
-    """Pick, per n-best list, the hypothesis fairseq would: CT2 score + prefix log-prob / (len + 1)^lenpen.
+def fairseq_scores(results, prefix_log_probs: list[float], length_penalty: float) -> list[list[float]]:
+    """fairseq's score for each hypothesis of each n-best list: CT2 score + prefix log-prob / (len + 1)^lenpen.
 
     CT2's score is (Σ log p excluding the forced prefix) / (len + 1)^lenpen, len = hypothesis tokens including the
-    prefix, +1 for </s>; fairseq's is the same sum including the prefix over the same length. Ties keep CT2's order.
+    prefix, +1 for </s>; fairseq's is the same sum including the prefix over the same length. `max` over these
+    keeps the first (CT2's order) on ties.
     """
-    best = []
-    for result, prefix in zip(results, prefix_log_probs):
-        scored = [(score + prefix / (len(hypothesis) + 1) ** length_penalty, -rank, hypothesis)
-                  for rank, (hypothesis, score) in enumerate(zip(result.hypotheses, result.scores))]
-        best.append(max(scored, key=lambda item: (item[0], item[1]))[2])
-    return best
+    return [[score + prefix / (len(hypothesis) + 1) ** length_penalty
+             for hypothesis, score in zip(result.hypotheses, result.scores)]
+            for result, prefix in zip(results, prefix_log_probs)]
