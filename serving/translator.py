@@ -82,6 +82,10 @@ class Translator:
             raise VolctransError(f"unknown language '{lang}' (model languages: {', '.join(self.langs)})")
         return self._lang_token.format(lang=lang)
 
+    def count_pieces(self, text: str) -> int:
+        """SentencePiece pieces of `text`, capped at what the model reads (for token budgets)."""
+        return min(len(self.processor.encode(text)), self.max_input_pieces)
+
     def encode(self, text: str, source_lang: str, max_pieces: int) -> list[str]:
         pieces = self.processor.encode(text, out_type=str)[:max_pieces]
         return [self.lang_token(source_lang), *pieces]
