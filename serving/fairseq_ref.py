@@ -126,6 +126,7 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
             "--beam", str(options.beam_size), "--nbest", "1", "--lenpen", str(options.length_penalty),
             # Same cap as the CT2 translator: max_decoding_length tokens plus the language token.
             "--max-len-a", "0", "--max-len-b", str(min(options.max_decoding_length, translator.max_output_tokens) + 1),
+            "--min-len", str(options.min_decoding_length + 1),
             "--max-tokens", str(options.max_batch_tokens), "--required-batch-size-multiple", "1",
             "--num-workers", "0", "--seed", "1",
         ]

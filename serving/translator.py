@@ -30,6 +30,7 @@ class DecodingOptions:
     beam_size: int = 4
     length_penalty: float = 1.0
     max_decoding_length: int = 256
+    min_decoding_length: int = 0  # output pieces before </s> is allowed (fairseq --min-len minus the language token)
     max_input_pieces: int = 250
     sampling_topk: int = 1  # 1 = no sampling
     sampling_temperature: float = 1.0
@@ -43,6 +44,8 @@ class DecodingOptions:
             problems.append("beam_size must be ≥ 1")
         if self.sampling_topk != 1 and self.beam_size != 1:
             problems.append("sampling (sampling_topk != 1) needs beam_size 1")
+        if self.min_decoding_length < 0 or self.min_decoding_length > self.max_decoding_length:
+            problems.append("min_decoding_length must be between 0 and max_decoding_length")
         if self.max_decoding_length < 1 or self.max_input_pieces < 1 or self.max_batch_tokens < 1:
             problems.append("lengths and batch size must be ≥ 1")
         if self.sampling_temperature <= 0:
@@ -124,6 +127,7 @@ class Translator:
             return_scores=rescore,
             length_penalty=options.length_penalty,
             max_decoding_length=cap,
+            min_decoding_length=min(options.min_decoding_length + 1, cap),
             sampling_topk=options.sampling_topk,
             sampling_temperature=options.sampling_temperature,
             replace_unknowns=options.replace_unknowns,

@@ -14,6 +14,7 @@ def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam", type=int, default=4, help="beam size (1: greedy)")
     parser.add_argument("--length-penalty", type=float, default=1.0, help="score / length^penalty, as fairseq --lenpen")
     parser.add_argument("--max-decoding-length", type=int, default=256, help="output pieces at most (model-bounded)")
+    parser.add_argument("--min-decoding-length", type=int, default=0, help="output pieces before </s> may end it")
     parser.add_argument("--max-input-pieces", type=int, default=250,
                         help="longer inputs are truncated to their first N SentencePiece pieces (model-bounded)")
     parser.add_argument("--sampling-topk", type=int, default=1, help=">1 samples from the top k (needs --beam 1)")
@@ -35,6 +36,7 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
 def decoding_options(args: argparse.Namespace) -> DecodingOptions:
     return DecodingOptions(
         beam_size=args.beam, length_penalty=args.length_penalty, max_decoding_length=args.max_decoding_length,
+        min_decoding_length=args.min_decoding_length,
         max_input_pieces=args.max_input_pieces, sampling_topk=args.sampling_topk,
         sampling_temperature=args.sampling_temperature, replace_unknowns=args.replace_unknowns,
         max_batch_tokens=args.batch_tokens, fairseq_scoring=not args.ct2_scoring,
