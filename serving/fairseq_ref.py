@@ -51,6 +51,7 @@ def run_measured(command: list[str], env: dict | None = None) -> ChildRun:
 @dataclass
 class FairseqRun:
     hypotheses: list[str]
+    pieces: list[list[str]]  # output pieces without language tokens ([] for empty sources)
     decode_s: float  # fairseq's own "Translated N sentences ... in Xs": decoding only, model load excluded
     wall_s: float  # the whole fairseq-generate process, model load included
     peak_rss_mb: float
@@ -145,10 +146,11 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
             by_id[int(head[2:])] = rest[0].split() if rest else []
     if len(by_id) != len(todo):
         raise VolctransError(f"fairseq-generate returned {len(by_id)} of {len(todo)} hypotheses")
-    hypotheses = [""] * len(sources)
+    pieces: list[list[str]] = [[] for _ in sources]
     lang_tokens = {translator.lang_token(lang) for lang in translator.langs}
     for position, index in enumerate(todo):
-        hypotheses[index] = translator.processor.decode([t for t in by_id[position] if t not in lang_tokens])
+        pieces[index] = [t for t in by_id[position] if t not in lang_tokens]
+    hypotheses = [translator.processor.decode(output) if output else "" for output in pieces]
     match = _TRANSLATED.search(generate.output)
     decode_s = float(match.group(3)) if match else generate.wall_s
-    return FairseqRun(hypotheses, decode_s, generate.wall_s, generate.peak_rss_mb, command)
+    return FairseqRun(hypotheses, pieces, decode_s, generate.wall_s, generate.peak_rss_mb, command)

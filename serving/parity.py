@@ -1,5 +1,7 @@
 """Parity of the CTranslate2 runtime with fairseq-generate on a test set: % of identical outputs.
 
+Outputs are compared as SentencePiece piece sequences (stricter than strings: '▁ ▁' and '▁' both decode to '').
+
 Greedy decoding must match 100%. For beam search the report gives both CTranslate2's own ranking and the
 fairseq-compatible re-ranking that `Translator` uses by default (see `serving.translator.fairseq_rerank`).
 """
@@ -52,7 +54,7 @@ def read_test_set(path: str | Path, pair: str | None = None, limit: int | None =
     return TestSet(pair, sources, references)
 
 
-def agreement(left: list[str], right: list[str]) -> float:
+def agreement(left: list, right: list) -> float:
     if len(left) != len(right):
         raise VolctransError(f"cannot compare {len(left)} outputs with {len(right)}")
     return 100.0 * sum(a == b for a, b in zip(left, right)) / max(len(left), 1)
@@ -85,15 +87,15 @@ def parity(translator: Translator, reference: FairseqReference, test: TestSet, o
     if fairseq_run is None:
         fairseq_run = run_fairseq_generate(reference, translator, test.sources, test.references, test.source_lang,
                                            test.target_lang, options, threads)
-    expected = fairseq_run.hypotheses
-    ours = translator.translate(test.sources, test.source_lang, test.target_lang,
-                                dataclasses.replace(options, fairseq_scoring=True))
+    expected = fairseq_run.pieces
+    ours = translator.translate_pieces(test.sources, test.source_lang, test.target_lang,
+                                       dataclasses.replace(options, fairseq_scoring=True))
     ct2_ranking = None
     if options.beam_size > 1:
-        raw = translator.translate(test.sources, test.source_lang, test.target_lang,
-                                   dataclasses.replace(options, fairseq_scoring=False))
+        raw = translator.translate_pieces(test.sources, test.source_lang, test.target_lang,
+                                          dataclasses.replace(options, fairseq_scoring=False))
         ct2_ranking = round(agreement(raw, expected), 2)
-    mismatches = [{"line": i + 1, "source": test.sources[i], "fairseq": expected[i], "ct2": ours[i]}
+    mismatches = [{"line": i + 1, "source": test.sources[i], "fairseq": " ".join(expected[i]), "ct2": " ".join(ours[i])}
                   for i in range(len(ours)) if ours[i] != expected[i]][:show]
     return ParityReport(test.pair, len(test.sources), options.beam_size, options.length_penalty,
                         round(agreement(ours, expected), 2), ct2_ranking, mismatches)

@@ -96,20 +96,26 @@ class Translator:
     def translate(self, texts: list[str], source_lang: str, target_lang: str,
                   options: DecodingOptions | None = None) -> list[str]:
         """Translate a list of texts; order is kept, empty/whitespace-only texts give ''."""
+        return [self.processor.decode(pieces) if pieces else ""
+                for pieces in self.translate_pieces(texts, source_lang, target_lang, options)]
+
+    def translate_pieces(self, texts: list[str], source_lang: str, target_lang: str,
+                         options: DecodingOptions | None = None) -> list[list[str]]:
+        """Like translate(), but the output SentencePiece pieces (language tokens removed) of each text."""
         options = options or DecodingOptions()
         problems = options.validate()
         if problems:
             raise VolctransError("decoding options: " + "; ".join(problems))
         source_token = self.lang_token(source_lang)
         target_token = self.lang_token(target_lang)
-        outputs = [""] * len(texts)
+        outputs: list[list[str]] = [[] for _ in texts]
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if not todo:
             return outputs
         max_pieces = min(options.max_input_pieces, self.max_input_pieces)
         batch = [[source_token, *self.processor.encode(texts[i], out_type=str)[:max_pieces]] for i in todo]
         for index, tokens in zip(todo, self.translate_tokens(batch, target_token, options)):
-            outputs[index] = self.processor.decode(tokens)
+            outputs[index] = tokens
         return outputs
 
     def translate_tokens(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[list[str]]:
