@@ -3,8 +3,8 @@
 Every engine runs in its own process (so peak RSS is its own): fairseq-generate as a subprocess (decoding time from
 its own "Translated N sentences in Xs" line, model load excluded; wall time reported too), each CTranslate2
 precision in a spawned worker (load and decode timed separately). For each: sentences/s, target tokens/s
-(SentencePiece pieces of the output), single-sentence latency p50/p95 (what one lone server request costs), peak
-RSS, BLEU and chrF++ (`volctrans.evaluate.score_pair`) and the % of outputs identical to fairseq-generate. Speed
+(SentencePiece pieces generated, language token and </s> excluded), single-sentence latency p50/p95 (what one
+lone server request costs), peak RSS, BLEU and chrF++ (`volctrans.evaluate.score_pair`) and the % of outputs identical to fairseq-generate. Speed
 ratios are to fairseq-generate's decoding time. GPU precisions give "no GPU" rows when CUDA is absent.
 """
 
@@ -119,7 +119,8 @@ def _ct2_worker(model: str, device: str, compute_type: str, threads: int, source
     load_s = time.perf_counter() - start
     translator.translate(sources[:8], source_lang, target_lang, options)  # warm-up (allocations, caches)
     start = time.perf_counter()
-    hypotheses = translator.translate(sources, source_lang, target_lang, options)
+    pieces = translator.translate_pieces(sources, source_lang, target_lang, options)
+    hypotheses = [translator.processor.decode(output) if output else "" for output in pieces]
     decode_s = time.perf_counter() - start
     latencies = []
     for text in [s for s in sources if s.strip()][:latency_sentences]:
@@ -127,8 +128,8 @@ def _ct2_worker(model: str, device: str, compute_type: str, threads: int, source
         translator.translate([text], source_lang, target_lang, options)
         latencies.append((time.perf_counter() - begin) * 1000)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"hypotheses": hypotheses, "load_s": load_s, "decode_s": decode_s, "latencies": latencies,
-            "peak_rss_mb": peak_rss_mb}
+    return {"hypotheses": hypotheses, "tokens": sum(len(output) for output in pieces), "load_s": load_s,
+            "decode_s": decode_s, "latencies": latencies, "peak_rss_mb": peak_rss_mb}
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -147,13 +148,13 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
     gpus = cuda_devices() if config.device in ("cuda", "auto") else 0
     results: list[EngineResult] = []
 
-    def pieces(texts: list[str]) -> int:
+    def pieces(texts: list[str]) -> int:  # for the source/target length ratio of the roofline
         return sum(len(translator.processor.encode(text)) for text in texts)
 
-    def finish(result: EngineResult) -> EngineResult:
+    def finish(result: EngineResult, tokens: int) -> EngineResult:
         result.sentences = len(test.sources)
         result.sent_per_s = round(len(test.sources) / result.decode_s, 2)
-        result.tok_per_s = round(pieces(result.hypotheses) / result.decode_s, 1)
+        result.tok_per_s = round(tokens / result.decode_s, 1)
         score = score_pair(test.pair, result.hypotheses, test.references)
         result.bleu, result.chrf = score.bleu, score.chrf
         logger.info("%s %s %s: %.1f sent/s, BLEU %.2f", result.engine, result.compute_type, result.device,
@@ -170,7 +171,8 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
                                    test.target_lang, config.options, config.threads, fairseq_device)
         fairseq = finish(EngineResult("fairseq", "float16" if gpus else "float32", fairseq_device,
                                       decode_s=round(run.decode_s, 3), load_s=round(run.wall_s - run.decode_s, 2),
-                                      peak_rss_mb=round(run.peak_rss_mb, 1), hypotheses=run.hypotheses))
+                                      peak_rss_mb=round(run.peak_rss_mb, 1), hypotheses=run.hypotheses),
+                         sum(len(output) for output in run.pieces))
         fairseq.speedup = 1.0
         fairseq.identical_to_fairseq_pct = 100.0
         results.append(fairseq)
@@ -194,7 +196,7 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
             "ctranslate2", compute_type, device, decode_s=round(output["decode_s"], 3),
             load_s=round(output["load_s"], 2), peak_rss_mb=round(output["peak_rss_mb"], 1),
             latency_p50_ms=_percentile(output["latencies"], 50), latency_p95_ms=_percentile(output["latencies"], 95),
-            hypotheses=output["hypotheses"]))
+            hypotheses=output["hypotheses"]), output["tokens"])
         if fairseq is not None:
             result.speedup = round(result.sent_per_s / fairseq.sent_per_s, 2)
             result.identical_to_fairseq_pct = round(agreement(result.hypotheses, fairseq.hypotheses), 2)

@@ -13,14 +13,11 @@ from volctrans.errors import InputError, VolctransError
 
 
 def test_fairseq_scores_add_the_prefix_log_prob_over_the_same_length():
-    # CT2 scores exclude log p(__de__) = -2.0 but normalise by len(hyp incl. __de__) + 1 for </s>.
-    result = SimpleNamespace(hypotheses=[["__de__", "a"], ["__de__", "a", "b", "c"]], scores=[-1.0, -0.9])
-    (short, long_), = fairseq_scores([result], [-2.0], length_penalty=1.0)
-    assert short == pytest.approx(-1.0 - 2.0 / 3) and long_ == pytest.approx(-0.9 - 2.0 / 5)
-    assert long_ > short  # CT2 alone would pick the shorter one only because -1.0 < -0.9 … here both agree
+    # CT2 scores leave out log p(__de__) = -3.0 but normalise by len(hypothesis incl. __de__) + 1 for </s>.
     result = SimpleNamespace(hypotheses=[["__de__"], ["__de__", "a", "b", "c"]], scores=[-0.5, -0.6])
     (short, long_), = fairseq_scores([result], [-3.0], length_penalty=1.0)
-    assert long_ > short  # … but here CT2 prefers the short one and fairseq the long one
+    assert short == pytest.approx(-0.5 - 3.0 / 2) and long_ == pytest.approx(-0.6 - 3.0 / 5)
+    assert long_ > short  # CT2's ranking prefers the short hypothesis, fairseq's the long one
     (short, long_), = fairseq_scores([result], [-3.0], length_penalty=0.5)
     assert short == pytest.approx(-0.5 - 3.0 / 2 ** 0.5) and long_ == pytest.approx(-0.6 - 3.0 / 5 ** 0.5)
 
