@@ -66,3 +66,16 @@ def test_flops_per_target_token(tmp_path):
     (tmp_path / "shared_vocabulary.json").write_text(json.dumps(["a"] * 10))
     encoder, decoder = 4 * 16 + 2 * 32, 2 * (8 * 16 + 2 * 32) + 4 * 10
     assert flops_per_target_token(tmp_path, beam_size=2) == 2.0 * (2 * decoder + encoder)
+
+
+def test_export_lists_every_problem_at_once(tmp_path):
+    from serving.export import ExportConfig, validate
+    from volctrans.errors import ConfigError
+
+    out = tmp_path / "model"
+    out.mkdir()
+    with pytest.raises(ConfigError) as error:
+        validate(ExportConfig(str(tmp_path / "missing.pt"), str(tmp_path / "prepared"), str(out), quantization="int4"))
+    problems = "\n".join(error.value.problems)
+    for expected in ("quantization 'int4'", "exists (use --force", "spm.model is missing", "checkpoint not found"):
+        assert expected in problems
