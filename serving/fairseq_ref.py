@@ -9,6 +9,7 @@ model, so string differences are decoding differences only.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -80,6 +81,14 @@ class FairseqReference:
         return cls(str(checkpoint), str(data))
 
 
+def plugin_dir() -> str:
+    """The volctrans fairseq plugin folder (for --user-dir), found without importing it (that imports fairseq)."""
+    spec = importlib.util.find_spec("volctrans_fairseq")
+    if spec is None or not spec.submodule_search_locations:
+        raise VolctransError("the volctrans_fairseq plugin package is not importable")
+    return list(spec.submodule_search_locations)[0]
+
+
 def fairseq_env(threads: int) -> dict:
     env = dict(os.environ)
     env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # fairseq's own checkpoints pickle argparse objects
@@ -120,7 +129,9 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
                 shutil.copy(dictionary, bin_dir / f"dict.{lang}.txt")
         command = [
             sys.executable, "-m", "fairseq_cli.generate", str(bin_dir), "--path", reference.checkpoint,
-            "--task", "translation_multi_simple_epoch", "--lang-dict", str(translator.model_dir / LANG_DICT),
+            # Checkpoints trained with the plugin's task (a subclass) need it registered to load their config;
+            # generation itself only needs the base task.
+            "--user-dir", plugin_dir(), "--task", "translation_multi_simple_epoch", "--lang-dict", str(translator.model_dir / LANG_DICT),
             "--lang-pairs", ",".join(translator.metadata.get("lang_pairs") or [f"{source_lang}-{target_lang}"]),
             "--source-lang", source_lang, "--target-lang", target_lang,
             "--encoder-langtok", "src", "--decoder-langtok", "--gen-subset", "test",
