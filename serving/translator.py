@@ -4,6 +4,11 @@ Source tokens are `[__src__, pieces...]` (CT2 appends </s>), the target is force
 stripped from the output. Empty input lines give empty output lines without touching the model. Inputs longer than
 `max_input_pieces` SentencePiece pieces (at most the model's positions minus 2) are truncated to that many pieces,
 and outputs stop at `max_decoding_length` (likewise bounded by the model): documented rules, never a crash.
+
+Beam search is re-ranked to match fairseq: CTranslate2 leaves the forced `__tgt__` token's log-prob out of a
+hypothesis score but counts the token in the length normalisation, so it prefers shorter outputs than fairseq. We
+ask for the n-best with scores, add log p(__tgt__ | source) / (len + 1)^lenpen (len counts the language token, +1
+for </s>, as fairseq's `eos_scores /= (step + 1) ** len_penalty`) and keep the best: see docs/serving.md.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from volctrans.errors import VolctransError
 
@@ -26,11 +30,13 @@ class DecodingOptions:
     beam_size: int = 4
     length_penalty: float = 1.0
     max_decoding_length: int = 256
+    min_decoding_length: int = 0  # output pieces before </s> is allowed (fairseq --min-len minus the language token)
     max_input_pieces: int = 250
     sampling_topk: int = 1  # 1 = no sampling
     sampling_temperature: float = 1.0
     replace_unknowns: bool = False
     max_batch_tokens: int = 4096
+    fairseq_scoring: bool = True  # re-rank the beam as fairseq does (see module docstring); no effect on greedy
 
     def validate(self) -> list[str]:
         problems = []
@@ -38,14 +44,21 @@ class DecodingOptions:
             problems.append("beam_size must be ≥ 1")
         if self.sampling_topk != 1 and self.beam_size != 1:
             problems.append("sampling (sampling_topk != 1) needs beam_size 1")
+        if self.min_decoding_length < 0 or self.min_decoding_length > self.max_decoding_length:
+            problems.append("min_decoding_length must be between 0 and max_decoding_length")
         if self.max_decoding_length < 1 or self.max_input_pieces < 1 or self.max_batch_tokens < 1:
             problems.append("lengths and batch size must be ≥ 1")
+        if self.sampling_temperature <= 0:
+            problems.append("sampling_temperature must be > 0")
         return problems
+
+    def rescores(self) -> bool:
+        return self.fairseq_scoring and self.beam_size > 1 and self.sampling_topk == 1
 
 
 class Translator:
     def __init__(self, model_dir: str | Path, device: str = "cpu", compute_type: str = "default",
-                 intra_threads: int = 0, inter_threads: int = 1):
+                 intra_threads: int = 0, inter_threads: int = 1, device_index: int = 0):
         import ctranslate2
         import sentencepiece as spm
 
@@ -62,8 +75,8 @@ class Translator:
         self.max_output_tokens = int(self.metadata.get("max_target_positions", 1024)) - 2
         self.processor = spm.SentencePieceProcessor(model_file=str(self.model_dir / "spm.model"))
         try:
-            self.model = ctranslate2.Translator(str(self.model_dir), device=device, compute_type=compute_type,
-                                                intra_threads=intra_threads, inter_threads=inter_threads)
+            self.model = ctranslate2.Translator(str(self.model_dir), device=device, device_index=device_index,
+                                                compute_type=compute_type, intra_threads=intra_threads, inter_threads=inter_threads)
         except (RuntimeError, ValueError) as error:
             raise VolctransError(f"{self.model_dir}: cannot load CTranslate2 model: {error}") from None
 
@@ -72,6 +85,10 @@ class Translator:
             raise VolctransError(f"unknown language '{lang}' (model languages: {', '.join(self.langs)})")
         return self._lang_token.format(lang=lang)
 
+    def count_pieces(self, text: str) -> int:
+        """SentencePiece pieces of `text`, capped at what the model reads (for token budgets)."""
+        return min(len(self.processor.encode(text)), self.max_input_pieces)
+
     def encode(self, text: str, source_lang: str, max_pieces: int) -> list[str]:
         pieces = self.processor.encode(text, out_type=str)[:max_pieces]
         return [self.lang_token(source_lang), *pieces]
@@ -79,18 +96,32 @@ class Translator:
     def translate(self, texts: list[str], source_lang: str, target_lang: str,
                   options: DecodingOptions | None = None) -> list[str]:
         """Translate a list of texts; order is kept, empty/whitespace-only texts give ''."""
+        return [self.processor.decode(pieces) if pieces else ""
+                for pieces in self.translate_pieces(texts, source_lang, target_lang, options)]
+
+    def translate_pieces(self, texts: list[str], source_lang: str, target_lang: str,
+                         options: DecodingOptions | None = None) -> list[list[str]]:
+        """Like translate(), but the output SentencePiece pieces (language tokens removed) of each text."""
         options = options or DecodingOptions()
         problems = options.validate()
         if problems:
             raise VolctransError("decoding options: " + "; ".join(problems))
         source_token = self.lang_token(source_lang)
         target_token = self.lang_token(target_lang)
-        outputs = [""] * len(texts)
+        outputs: list[list[str]] = [[] for _ in texts]
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if not todo:
             return outputs
         max_pieces = min(options.max_input_pieces, self.max_input_pieces)
         batch = [[source_token, *self.processor.encode(texts[i], out_type=str)[:max_pieces]] for i in todo]
+        for index, tokens in zip(todo, self.translate_tokens(batch, target_token, options)):
+            outputs[index] = tokens
+        return outputs
+
+    def translate_tokens(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[list[str]]:
+        """Translate source token lists (language token first); return output pieces without language tokens."""
+        rescore = options.rescores()
+        cap = min(options.max_decoding_length, self.max_output_tokens) + 1  # +1: the language token
         # CT2 sorts the examples by length and re-batches by tokens internally, then restores order.
         results = self.model.translate_batch(
             batch,
@@ -98,26 +129,51 @@ class Translator:
             max_batch_size=options.max_batch_tokens,
             batch_type="tokens",
             beam_size=options.beam_size,
+            num_hypotheses=options.beam_size if rescore else 1,
+            return_scores=rescore,
             length_penalty=options.length_penalty,
-            max_decoding_length=min(options.max_decoding_length, self.max_output_tokens) + 1,  # +1: language token
+            max_decoding_length=cap,
+            min_decoding_length=min(options.min_decoding_length + 1, cap),
             sampling_topk=options.sampling_topk,
             sampling_temperature=options.sampling_temperature,
             replace_unknowns=options.replace_unknowns,
         )
-        for index, result in zip(todo, results):
-            # The forced target token comes first; an undertrained model may emit more language tokens: drop them.
-            tokens = [token for token in result.hypotheses[0] if token not in self._lang_tokens]
-            outputs[index] = self.processor.decode(tokens)
-        return outputs
+        if rescore:
+            scores = fairseq_scores(results, self.prefix_log_probs(batch, target_token, options), options.length_penalty)
+            self._rescore_capped(batch, results, scores, cap, options)
+            best = [max(zip(result.hypotheses, per_hypothesis), key=lambda item: item[1])[0]
+                    for result, per_hypothesis in zip(results, scores)]
+        else:
+            best = [result.hypotheses[0] for result in results]
+        # The forced target token comes first; an undertrained model may emit more language tokens: drop them.
+        return [[token for token in hypothesis if token not in self._lang_tokens] for hypothesis in best]
 
-    def translate_stream(self, lines: Iterable[str], source_lang: str, target_lang: str,
-                         options: DecodingOptions | None = None, chunk_lines: int = 2000) -> Iterator[str]:
-        """Translate an iterable of any length with memory bounded by chunk_lines; yields in input order."""
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) >= chunk_lines:
-                yield from self.translate(chunk, source_lang, target_lang, options)
-                chunk = []
-        if chunk:
-            yield from self.translate(chunk, source_lang, target_lang, options)
+    def prefix_log_probs(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[float]:
+        """log p(target language token | source) for each source: the part of fairseq's score CT2 leaves out."""
+        scored = self.model.score_batch(batch, [[target_token]] * len(batch), max_batch_size=options.max_batch_tokens,
+                                        batch_type="tokens")
+        return [result.log_probs[0] for result in scored]
+
+    def _rescore_capped(self, batch, results, scores: list[list[float]], cap: int, options: DecodingOptions) -> None:
+        """Hypotheses cut at the length cap have no </s>: fairseq forces one there and counts its log-prob, so
+        score those exactly (score_batch appends </s>) instead of correcting CT2's score."""
+        where = [(i, k) for i, result in enumerate(results) for k, hypothesis in enumerate(result.hypotheses)
+                 if len(hypothesis) >= cap]
+        if not where:
+            return
+        scored = self.model.score_batch([batch[i] for i, _ in where], [results[i].hypotheses[k] for i, k in where],
+                                        max_batch_size=options.max_batch_tokens, batch_type="tokens")
+        for (i, k), result in zip(where, scored):
+            scores[i][k] = sum(result.log_probs) / len(result.log_probs) ** options.length_penalty
+
+
+def fairseq_scores(results, prefix_log_probs: list[float], length_penalty: float) -> list[list[float]]:
+    """fairseq's score for each hypothesis of each n-best list: CT2 score + prefix log-prob / (len + 1)^lenpen.
+
+    CT2's score is (Σ log p excluding the forced prefix) / (len + 1)^lenpen, len = hypothesis tokens including the
+    prefix, +1 for </s>; fairseq's is the same sum including the prefix over the same length. `max` over these
+    keeps the first (CT2's order) on ties.
+    """
+    return [[score + prefix / (len(hypothesis) + 1) ** length_penalty
+             for hypothesis, score in zip(result.hypotheses, result.scores)]
+            for result, prefix in zip(results, prefix_log_probs)]

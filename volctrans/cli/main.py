@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot-weights": ("volctrans.cli.plot_weights", "plot learned source weights (bilevel log) to a PNG"),
     "export": ("volctrans.cli.export", "convert a fairseq checkpoint to a self-contained CTranslate2 model"),
     "translate": ("volctrans.cli.translate", "batch-translate text with an exported model"),
+    "serve": ("volctrans.cli.serve", "HTTP translation service with micro-batching (FastAPI)"),
+    "parity": ("volctrans.cli.parity", "compare CTranslate2 outputs with fairseq-generate on a test set"),
+    "bench": ("volctrans.cli.bench", "throughput and quality: fairseq-generate vs CTranslate2 precisions"),
     "eval": ("volctrans.cli.evaluate", "score translations: BLEU, spBLEU, chrF++ per pair"),
 }
 

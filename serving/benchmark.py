@@ -1,0 +1,236 @@
+"""Throughput with quality, in one run on the same inputs: fairseq-generate vs CTranslate2 precisions.
+
+Every engine runs in its own process (so peak RSS is its own): fairseq-generate as a subprocess (decoding time from
+its own "Translated N sentences in Xs" line, model load excluded; wall time reported too), each CTranslate2
+precision in a spawned worker (load and decode timed separately). For each: sentences/s, target tokens/s
+(SentencePiece pieces generated, language token and </s> excluded), single-sentence latency p50/p95 (what one
+lone server request costs), peak RSS, BLEU and chrF++ (`volctrans.evaluate.score_pair`) and the % of outputs identical to fairseq-generate. Speed
+ratios are to fairseq-generate's decoding time. GPU precisions give "no GPU" rows when CUDA is absent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import multiprocessing
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from serving.fairseq_ref import FairseqReference, run_fairseq_generate
+from serving.parity import TestSet, agreement
+from serving.translator import DecodingOptions, Translator
+from volctrans.errors import VolctransError
+
+logger = logging.getLogger(__name__)
+
+CPU_COMPUTE_TYPES = ("float32", "int8")
+GPU_COMPUTE_TYPES = ("float16", "int8_float16")
+# Dense fp16/bf16 tensor-core peak (TFLOP/s) for the roofline, by a substring of the GPU name.
+PEAK_TFLOPS = {"H200": 989.0, "H100 PCIe": 756.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 125.0,
+               "L4": 121.0, "T4": 65.0, "V100": 125.0}
+
+
+@dataclass
+class EngineResult:
+    engine: str  # fairseq | ctranslate2
+    compute_type: str
+    device: str
+    status: str = "ok"  # ok | no GPU | error: ...
+    sentences: int = 0
+    decode_s: float | None = None
+    load_s: float | None = None
+    sent_per_s: float | None = None
+    tok_per_s: float | None = None
+    speedup: float | None = None  # sent/s relative to fairseq-generate
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    peak_rss_mb: float | None = None
+    bleu: float | None = None
+    chrf: float | None = None
+    identical_to_fairseq_pct: float | None = None
+    roofline_pct: float | None = None  # GPU only: tok/s as a % of peak FLOP/s ÷ FLOPs per token
+    hypotheses: list[str] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data.pop("hypotheses")
+        return data
+
+
+@dataclass
+class BenchConfig:
+    model: str
+    test: TestSet
+    checkpoint: str | None = None
+    data: str | None = None
+    device: str = "cpu"  # cpu | cuda | auto
+    threads: int = 2
+    options: DecodingOptions = field(default_factory=DecodingOptions)
+    latency_sentences: int = 50
+    engines: tuple[str, ...] = ("fairseq", "float32", "int8", "float16", "int8_float16")
+    peak_tflops: float | None = None
+
+
+def cuda_devices() -> int:
+    import ctranslate2
+
+    try:
+        return ctranslate2.get_cuda_device_count()
+    except Exception:  # a CPU-only build may raise instead of returning 0
+        return 0
+
+
+def flops_per_target_token(model_dir: Path, beam_size: int, source_target_ratio: float = 1.0) -> float | None:
+    """≈ 2 × multiply-adds per output token: decoder layers and output projection for every beam, plus the encoder
+    amortised over the target (× source/target length ratio). Attention over the context is left out (short inputs)."""
+    metadata = json.loads((model_dir / "volctrans_model.json").read_text(encoding="utf-8"))
+    shape = (metadata.get("provenance") or {}).get("train_config") or {}
+    try:
+        d, f = int(shape["embed_dim"]), int(shape["ffn_dim"])
+        encoder_layers, decoder_layers = int(shape["encoder_layers"]), int(shape["decoder_layers"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    vocabulary = len(json.loads((model_dir / "shared_vocabulary.json").read_text(encoding="utf-8")))
+    encoder = encoder_layers * (4 * d * d + 2 * d * f)
+    decoder = decoder_layers * (8 * d * d + 2 * d * f) + d * vocabulary
+    return 2.0 * (beam_size * decoder + source_target_ratio * encoder)
+
+
+def _gpu_peak_tflops() -> tuple[str, float | None]:
+    import subprocess
+
+    try:
+        name = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                              text=True, timeout=20).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown GPU", None
+    return name, next((peak for key, peak in PEAK_TFLOPS.items() if key in name), None)
+
+
+def _ct2_worker(model: str, device: str, compute_type: str, threads: int, sources: list[str], source_lang: str,
+                target_lang: str, options: DecodingOptions, latency_sentences: int) -> dict:
+    """Runs in a fresh process: load, translate everything once, then time single-sentence requests."""
+    start = time.perf_counter()
+    translator = Translator(model, device=device, compute_type=compute_type, intra_threads=threads)
+    load_s = time.perf_counter() - start
+    translator.translate(sources[:8], source_lang, target_lang, options)  # warm-up (allocations, caches)
+    start = time.perf_counter()
+    pieces = translator.translate_pieces(sources, source_lang, target_lang, options)
+    hypotheses = [translator.processor.decode(output) if output else "" for output in pieces]
+    decode_s = time.perf_counter() - start
+    latencies = []
+    for text in [s for s in sources if s.strip()][:latency_sentences]:
+        begin = time.perf_counter()
+        translator.translate([text], source_lang, target_lang, options)
+        latencies.append((time.perf_counter() - begin) * 1000)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"hypotheses": hypotheses, "tokens": sum(len(output) for output in pieces), "load_s": load_s,
+            "decode_s": decode_s, "latencies": latencies, "peak_rss_mb": peak_rss_mb}
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    from serving.server import percentile
+
+    value = percentile(values, q)
+    return None if value is None else round(value, 2)
+
+
+def run_benchmark(config: BenchConfig) -> list[EngineResult]:
+    from volctrans.evaluate import score_pair
+
+    test = config.test
+    model_dir = Path(config.model)
+    translator = Translator(model_dir, device="cpu", intra_threads=1)  # tokenizer and metadata only
+    gpus = cuda_devices() if config.device in ("cuda", "auto") else 0
+    results: list[EngineResult] = []
+
+    def pieces(texts: list[str]) -> int:  # for the source/target length ratio of the roofline
+        return sum(len(translator.processor.encode(text)) for text in texts)
+
+    def finish(result: EngineResult, tokens: int) -> EngineResult:
+        result.sentences = len(test.sources)
+        result.sent_per_s = round(len(test.sources) / result.decode_s, 2)
+        result.tok_per_s = round(tokens / result.decode_s, 1)
+        score = score_pair(test.pair, result.hypotheses, test.references)
+        result.bleu, result.chrf = score.bleu, score.chrf
+        logger.info("%s %s %s: %.1f sent/s, BLEU %.2f", result.engine, result.compute_type, result.device,
+                    result.sent_per_s, result.bleu)
+        return result
+
+    fairseq = None
+    if "fairseq" in config.engines:
+        reference = FairseqReference.for_model(translator, config.checkpoint, config.data)
+        fairseq_device = "cuda" if gpus else "cpu"
+        logger.info("fairseq-generate on %d sentences (%s, beam %d)", len(test.sources), fairseq_device,
+                    config.options.beam_size)
+        run = run_fairseq_generate(reference, translator, test.sources, test.references, test.source_lang,
+                                   test.target_lang, config.options, config.threads, fairseq_device)
+        fairseq = finish(EngineResult("fairseq", "float16" if gpus else "float32", fairseq_device,
+                                      decode_s=round(run.decode_s, 3), load_s=round(run.wall_s - run.decode_s, 2),
+                                      peak_rss_mb=round(run.peak_rss_mb, 1), hypotheses=run.hypotheses),
+                         sum(len(output) for output in run.pieces))
+        fairseq.speedup = 1.0
+        fairseq.identical_to_fairseq_pct = 100.0
+        results.append(fairseq)
+
+    context = multiprocessing.get_context("spawn")
+    for compute_type in [e for e in config.engines if e != "fairseq"]:
+        device = "cuda" if compute_type in GPU_COMPUTE_TYPES else "cpu"
+        if device == "cuda" and not gpus:
+            results.append(EngineResult("ctranslate2", compute_type, device, status="no GPU"))
+            continue
+        logger.info("CTranslate2 %s on %s", compute_type, device)
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                output = pool.submit(_ct2_worker, str(model_dir), device, compute_type, config.threads,
+                                     test.sources, test.source_lang, test.target_lang, config.options,
+                                     config.latency_sentences).result()
+        except (VolctransError, RuntimeError, ValueError) as error:
+            results.append(EngineResult("ctranslate2", compute_type, device, status=f"error: {error}"))
+            continue
+        result = finish(EngineResult(
+            "ctranslate2", compute_type, device, decode_s=round(output["decode_s"], 3),
+            load_s=round(output["load_s"], 2), peak_rss_mb=round(output["peak_rss_mb"], 1),
+            latency_p50_ms=_percentile(output["latencies"], 50), latency_p95_ms=_percentile(output["latencies"], 95),
+            hypotheses=output["hypotheses"]), output["tokens"])
+        if fairseq is not None:
+            result.speedup = round(result.sent_per_s / fairseq.sent_per_s, 2)
+            result.identical_to_fairseq_pct = round(agreement(result.hypotheses, fairseq.hypotheses), 2)
+        results.append(result)
+
+    if gpus:
+        name, peak = _gpu_peak_tflops()
+        peak = config.peak_tflops or peak
+        flops = flops_per_target_token(model_dir, config.options.beam_size,
+                                       pieces(test.sources) / max(pieces(test.references), 1))
+        if peak and flops:
+            for result in results:
+                if result.device == "cuda" and result.status == "ok":
+                    result.roofline_pct = round(100 * result.tok_per_s * flops / (peak * 1e12), 4)
+        logger.info("GPU %s: peak %s TFLOP/s, %s FLOPs per target token", name, peak, flops)
+    return results
+
+
+def format_table(results: list[EngineResult]) -> str:
+    header = ("| engine | precision | device | sent/s | tok/s | × fairseq | p50 ms | p95 ms | peak RSS MB | BLEU | "
+              "chrF++ | = fairseq % | load s |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+
+    def cell(value, fmt="{}"):
+        return "n/a" if value is None else fmt.format(value)
+
+    for r in results:
+        if r.status != "ok":
+            lines.append(f"| {r.engine} | {r.compute_type} | {r.device} | {r.status} |" + " |" * 9)
+            continue
+        lines.append(" ".join([
+            f"| {r.engine} | {r.compute_type} | {r.device} |", cell(r.sent_per_s, "{:.1f}"), "|",
+            cell(r.tok_per_s, "{:.0f}"), "|", cell(r.speedup, "{:.2f}×"), "|", cell(r.latency_p50_ms, "{:.1f}"), "|",
+            cell(r.latency_p95_ms, "{:.1f}"), "|", cell(r.peak_rss_mb, "{:.0f}"), "|", cell(r.bleu, "{:.2f}"), "|",
+            cell(r.chrf, "{:.2f}"), "|", cell(r.identical_to_fairseq_pct, "{:.1f}"), "|", cell(r.load_s, "{:.2f}"),
+            "|"]))
+    return "\n".join(lines)
