@@ -88,7 +88,7 @@ def test_export_translate_eval(pipeline, tmp_path):
     assert main(["eval", "--hyp", str(out), "--ref", str(reference), "--pair", "en-de", "--json", str(scores)]) == 0
     data = json.loads(scores.read_text())
     assert data["pairs"][0]["pair"] == "en-de" and data["pairs"][0]["sentences"] == 4
-    assert 0.0 <= data["average"]["chrf"] <= 100.0
+    assert 0.0 <= data["average"]["volctrans"]["chrf"] <= 100.0
 
 
 def test_translate_bad_input_is_located_and_leaves_no_output(pipeline, tmp_path):
