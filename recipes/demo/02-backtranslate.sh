@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Stage 2: back-translate the monolingual slices (xx → en) with the base model into a tagged `bt` source.
+# Top-k sampling rather than beam: cheaper, and sampled back-translations train better (Edunov et al., 2018).
 # Runs after the base model exists (run.sh orders the stages: 1, 3 base, 4 base, 5 base, 2, 3 final, ...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,7 +11,7 @@ out="$RUN/corpus/bt"
 if [ -f "$out/manifest.json" ]; then skip "$out"; exit 0; fi
 for xx in ${LANGS//,/ }; do
   mono="$RUN/corpus/mono/$xx.txt"
-  volctrans backtranslate -m "$RUN/model-base" -l "$xx" -i "$mono" -o "$out.partial" --tagged --beam "$BEAM" \
+  volctrans backtranslate -m "$RUN/model-base" -l "$xx" -i "$mono" -o "$out.partial" --tagged --method sampling \
     2>>"$RUN/log/backtranslate.log" >/dev/null
 done
 mv "$out.partial" "$out"

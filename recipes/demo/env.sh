@@ -3,6 +3,8 @@ RUN=${RUN:-runs/demo}
 SAMPLE=${SAMPLE:-data/sample}
 CONF=${CONF:-recipes/demo}
 BEAM=${BEAM:-4}
+# Test sentences are short; a tiny, undertrained model tends to repeat itself up to the cap, so keep it modest.
+MAX_LEN=${MAX_LEN:-128}
 LANGS=${LANGS:-$(ls -d "$SAMPLE"/en-*/ | xargs -n1 basename | sed 's/^en-//' | paste -sd, -)}
 # Two cores: one intra-op thread per process keeps concurrent stages from oversubscribing them.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}

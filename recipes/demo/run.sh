@@ -28,7 +28,8 @@ volctrans plot-weights "$RUN/checkpoints-final/weights.jsonl" -o "$RUN/weights.p
 python3 - "$RUN/checkpoints-final/weights.jsonl" <<'PY'
 import json, sys
 records = [json.loads(line) for line in open(sys.argv[1])]
-for record in records[:: max(1, len(records) // 5)] + records[-1:]:
+shown = records[:: max(1, len(records) // 5)]
+for record in shown + ([records[-1]] if records[-1] is not shown[-1] else []):
     print(f"  update {record['update']:>4}: " + ", ".join(f"{k}={v:.3f}" for k, v in record["weights"].items()))
 PY
 
