@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU (measured 25–50 min on 2 cores: docs/benchmarks.md).
+# Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU (measured 28–48 min on 2 cores: docs/benchmarks.md).
 #   1 clean → 3 prepare (base) → 4 train (base) → 5 export (base) → 2 back-translate with the base model →
 #   3 prepare (clean + bt) → 4 train (bilevel weights) → 5 export → 6 translate → 7 eval → 8 bench
 # Every stage is a script of its own in this folder and skips work whose output exists, so rerunning resumes.
