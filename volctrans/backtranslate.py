@@ -6,16 +6,18 @@ with p=0.1, replace with a filler token with p=0.1, shuffle words within a windo
 (Caswell et al. 2019) prepends a `<BT>` token to the synthetic source so the model can tell synthetic input.
 
 Work is split into shards of `shard_size` lines; each finished shard is written atomically under
-`OUT/.shards/`, so an interrupted run resumes at the first missing shard. The result is a corpus directory
-(manifest name `bt`) that `volctrans prepare` takes as one more source.
+`OUT/.shards/`, so an interrupted run resumes at the first missing shard — with the same settings, recorded in
+`OUT/.shards/settings.json` (other settings are refused rather than mixed). Sampling is seeded per shard. The
+result is a corpus directory (manifest name `bt`) that `volctrans prepare` takes as one more source.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -40,6 +42,7 @@ class BacktranslateConfig:
     method: str = "beam"  # beam | sampling | noised
     beam_size: int = 4
     sampling_topk: int = 10
+    max_decoding_length: int = 256  # output pieces; an undertrained reverse model repeats words up to this cap
     tagged: bool = False
     name: str = "bt"
     shard_size: int = 10_000
@@ -51,6 +54,8 @@ class BacktranslateConfig:
         problems = []
         if self.method not in ("beam", "sampling", "noised"):
             problems.append("method: must be beam, sampling or noised")
+        if self.max_decoding_length < 1:
+            problems.append("max_decoding_length: must be ≥ 1")
         if self.shard_size < 1:
             problems.append("shard_size: must be ≥ 1")
         if self.lang == self.source_lang:
@@ -78,6 +83,37 @@ def _shard_path(out: Path, index: int) -> Path:
     return out / ".shards" / f"shard-{index:05d}.tsv"
 
 
+# Settings that decide what a shard contains; a resumed run must match them or its shards would mix outputs.
+_SHARD_SETTINGS = ("model", "lang", "input", "source_lang", "method", "beam_size", "sampling_topk",
+                   "max_decoding_length", "tagged", "shard_size", "seed")
+
+
+def _check_shards(config: BacktranslateConfig, out: Path) -> None:
+    """Record the settings of a fresh run; refuse to resume shards written with different ones."""
+    settings = {key: value for key, value in asdict(config).items() if key in _SHARD_SETTINGS}
+    path = out / ".shards" / "settings.json"
+    if path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        changed = [f"{key}: {saved.get(key)!r} → {settings[key]!r}" for key in _SHARD_SETTINGS
+                   if saved.get(key) != settings[key]]
+        if changed:
+            raise VolctransError(f"{out / '.shards'}: written with other settings ({'; '.join(changed)}); "
+                                 "delete it to start over")
+        return
+    if (out / ".shards").exists() and any((out / ".shards").glob("shard-*.tsv")):
+        raise VolctransError(f"{out / '.shards'}: shards without settings.json (unknown origin); delete it to start over")
+    with atomic_write(path) as handle:
+        json.dump(settings, handle, indent=1)
+
+
+def _seed_sampling(seed: int, shard: int) -> None:
+    """CTranslate2's sampling RNG is process-global: seed it per shard so that a resumed run draws the same
+    samples for a shard as an uninterrupted one (exact with one thread)."""
+    import ctranslate2
+
+    ctranslate2.set_random_seed(seed * 100_003 + shard)
+
+
 def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
     from serving.translator import DecodingOptions, Translator
 
@@ -86,10 +122,12 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
     translator.lang_token(config.lang)
     translator.lang_token(config.source_lang)
     if config.method == "sampling":
-        options = DecodingOptions(beam_size=1, sampling_topk=config.sampling_topk)
+        options = DecodingOptions(beam_size=1, sampling_topk=config.sampling_topk,
+                                  max_decoding_length=config.max_decoding_length)
     else:
-        options = DecodingOptions(beam_size=config.beam_size)
+        options = DecodingOptions(beam_size=config.beam_size, max_decoding_length=config.max_decoding_length)
     pair = f"{config.source_lang}-{config.lang}"
+    _check_shards(config, out)
     lines = ((number, text) for number, text in iter_lines(config.input) if text.strip())
     shards = 0
     progress = tqdm(desc=f"back-translate {config.lang}→{config.source_lang}", unit="sent")
@@ -103,6 +141,8 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
             progress.update(len(chunk))
             continue
         rng = random.Random(f"{config.seed}:{index}")
+        if config.method == "sampling":
+            _seed_sampling(config.seed, index)
         synthetic = translator.translate([text for _, text in chunk], config.lang, config.source_lang, options)
         rows = []
         for (number, target), source in zip(chunk, synthetic):
@@ -141,6 +181,7 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
     manifest.save(out)
     for index in range(shards):
         _shard_path(out, index).unlink()
+    (out / ".shards" / "settings.json").unlink()
     (out / ".shards").rmdir()
     logger.info("wrote %d synthetic %s pairs to %s", count, pair, out)
     return manifest

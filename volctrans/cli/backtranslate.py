@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="beam", choices=("beam", "sampling", "noised"))
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--sampling-topk", type=int, default=10)
+    parser.add_argument("--max-decoding-length", type=int, default=256, help="output pieces at most per sentence")
     parser.add_argument("--tagged", action="store_true", help="prefix synthetic sources with <BT>")
     parser.add_argument("--name", default="bt", help="source name of the corpus")
     parser.add_argument("--shard-size", type=int, default=10_000, help="lines per resumable shard")
@@ -30,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = from_dict(BacktranslateConfig, {
         "model": args.model, "lang": args.lang, "input": args.input, "out": args.out, "source_lang": args.source_lang,
-        "method": args.method, "beam_size": args.beam, "sampling_topk": args.sampling_topk, "tagged": args.tagged,
+        "method": args.method, "beam_size": args.beam, "sampling_topk": args.sampling_topk,
+        "max_decoding_length": args.max_decoding_length, "tagged": args.tagged,
         "name": args.name, "shard_size": args.shard_size, "seed": args.seed, "device": args.device,
         "threads": args.threads}, source="command line")
     manifest = backtranslate(config)
