@@ -7,7 +7,7 @@ from volctrans.config import from_dict
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.train import TrainConfig
 from volctrans.weighting import SCHEMES, get_scheme
-from volctrans.weighting.bilevel import alpha_at, lambda_gradient, penalty, softmax_jacobian
+from volctrans.weighting.bilevel import alpha_at, lambda_gradient, log_due, penalty, softmax_jacobian
 from volctrans.weighting.schemes import expand_fixed_weights
 
 
@@ -118,3 +118,10 @@ def test_distributed_dry_run_uses_torchrun(tmp_path):
     assert "--node_rank=1" in command and "--master_addr=10.0.0.1" in command
     assert command[command.index("--distributed-world-size") + 1] == "16"
     assert "--fp16" in command and "--cpu" not in command
+
+
+@pytest.mark.parametrize("interval, expected", [(1, [1, 20, 40, 60]), (2, [1, 21, 41]), (3, [1, 22, 40])])
+def test_weights_are_logged_once_per_window_whatever_the_interval(interval, expected):
+    # λ moves (and is logged) only on outer steps, update_num % interval == 0; record "update" is update_num + 1.
+    outer = [update for update in range(60) if update % interval == 0]
+    assert [update + 1 for update in outer if log_due(update, 20, interval)] == expected

@@ -76,3 +76,10 @@ def alpha_at(update: int, alpha: float, alpha_max: float, growth: float, growth_
     if growth_every <= 0 or growth == 1.0:
         return alpha
     return min(alpha_max, alpha * growth ** (update // growth_every))
+
+
+def log_due(update_num: int, log_interval: int, interval: int) -> bool:
+    """Whether the outer (λ) step at 0-based `update_num` is logged: the first update and the first outer step of
+    every `log_interval` window. Outer steps fall on multiples of `interval`, so with interval > 1 an exact
+    multiple of log_interval may never be one (interval 2, log_interval 20 logged nothing after update 1)."""
+    return update_num == 0 or (update_num + 1) % log_interval < interval

@@ -33,7 +33,7 @@ import torch
 from fairseq.tasks import register_task
 from fairseq.tasks.translation_multi_simple_epoch import TranslationMultiSimpleEpochTask
 
-from volctrans.weighting.bilevel import alpha_at, lambda_gradient
+from volctrans.weighting.bilevel import alpha_at, lambda_gradient, log_due
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
             gradient = lambda_gradient(self.lam, loss_w, loss_u, alpha, both)
             self.lam = self.lam - self.args.bilevel_lambda_lr * gradient
             self._save_state(update_num + 1)
-            if (update_num + 1) % self.args.bilevel_log_interval == 0 or update_num == 0:
+            if log_due(update_num, self.args.bilevel_log_interval, self.args.bilevel_interval):
                 self._log(update_num + 1, alpha, loss_w, loss_u, float(l1), present)
         logging_output["sample_size"] = sample_size
         return total.detach(), sample_size, logging_output
