@@ -94,7 +94,7 @@ train_export() {  # NAME DATA MAX_UPDATE [--set k=v ...]
   base_yaml "$data" "$run" "$updates" > "$WORK/$name.yaml"
   if [ ! -f "$run/model/volctrans_model.json" ]; then
     log "train $name ($updates updates)"
-    volctrans train --config "$WORK/$name.yaml" "$@" > "$WORK/$name.train.log" 2>&1
+    volctrans train --config "$WORK/$name.yaml" "$@" >> "$WORK/$name.train.log" 2>&1
     volctrans export --checkpoint "$run/checkpoint_best.pt" --data "$data" -o "$run/model" --force >/dev/null \
       2>>"$WORK/$name.train.log"
   fi
