@@ -10,6 +10,7 @@
 #   bt         parallel + untagged BT (uniform: half of the batches' pairs from each source)
 #   bt_tagged  parallel + tagged BT (uniform)
 #   bilevel    parallel + untagged BT, weights learned (bilevel, mode loss), `bt` is one more source
+#   bt_fixed   parallel + untagged BT sampled 0.8 / 0.2 (not in the default SYSTEMS)
 # Every model is scored on the held-out test split (split by help page; never used for tuning; the dev split
 # selects checkpoints) with `volctrans eval` (chrF++, BLEU); the reverse model on the de→en test split.
 # Every step is skipped when its output exists, so rerunning resumes.
@@ -146,6 +147,9 @@ for system in $SYSTEMS; do
     bt) sets=(--set "sources=[libreoffice, bt]" --set weighting=uniform) ;;
     bt_tagged) sets=(--set "sources=[libreoffice, bt_tagged]" --set weighting=uniform) ;;
     bilevel) sets=(--set "sources=[libreoffice, bt]" --set weighting=bilevel) ;;
+    bt_fixed)  # a lower synthetic share: 80% parallel, 20% BT
+      printf 'libreoffice: 0.8\nbt: 0.2\n' > "$WORK/bt_fixed.weights.yaml"
+      sets=(--set "sources=[libreoffice, bt]" --set weighting=fixed --set "weights_file=$WORK/bt_fixed.weights.yaml") ;;
     *) echo "unknown system: $system" >&2; exit 2 ;;
   esac
   train_export "$system" "$WORK/prep-fwd" "$UPDATES" --set directions=en-xx "${sets[@]}"
@@ -174,7 +178,7 @@ for system in systems:
     result = score(system, "en-de", f"{work}/{system}/test.en-de.hyp", f"{work}/test.de")
     config = json.load(open(f"{work}/{system}/train_summary.json"))
     sources = {"base": "parallel", "bt": "parallel + bt", "bt_tagged": "parallel + tagged bt",
-               "bilevel": "parallel + bt, bilevel"}[system]
+               "bilevel": "parallel + bt, bilevel", "bt_fixed": "parallel + bt, 0.8/0.2"}[system]
     print(f"| {system} | {sources} | {result['chrf']:.2f} | {result['bleu']:.2f} | "
           f"{config['wall_seconds'] / config['max_update']:.2f} |")
 if "bilevel" in systems:
