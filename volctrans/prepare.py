@@ -50,6 +50,9 @@ class PrepareConfig:
     workers: int = 1
     # Kept as single pieces: the tagged back-translation marker (volctrans.backtranslate.BT_TAG).
     user_symbols: list[str] = field(default_factory=lambda: ["<BT>"])
+    # Reuse spm.model/spm.vocab/dict.txt of an earlier prepared folder instead of training SentencePiece: new data
+    # for an existing model (fine-tuning) must be encoded with the model's own vocabulary.
+    spm_from: str | None = None
 
     def validate(self) -> list[str]:
         problems = []
@@ -61,6 +64,10 @@ class PrepareConfig:
             problems.append("model_type: must be 'unigram' or 'bpe'")
         if not 0.9 <= self.character_coverage <= 1.0:
             problems.append("character_coverage: must be in [0.9, 1.0]")
+        if self.spm_from is not None:
+            missing = [name for name in ("spm.model", "spm.vocab", "dict.txt") if not (Path(self.spm_from) / name).is_file()]
+            if missing:
+                problems.append(f"spm_from: {self.spm_from} lacks {', '.join(missing)} (a `volctrans prepare` folder?)")
         return problems
 
 
@@ -218,8 +225,15 @@ def prepare(config: PrepareConfig) -> dict:
     out = Path(config.out)
     sources = _collect_sources(config)
     out.mkdir(parents=True, exist_ok=True)
-    train_sentencepiece(config, sources, out)
-    vocabulary = write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
+    if config.spm_from is not None:
+        for name in ("spm.model", "spm.vocab", "dict.txt"):
+            if (Path(config.spm_from) / name).resolve() != (out / name).resolve():
+                shutil.copyfile(Path(config.spm_from) / name, out / name)
+        vocabulary = sum(1 for _ in open(out / "dict.txt", encoding="utf-8"))
+        logger.info("reusing the SentencePiece model and dictionary of %s", config.spm_from)
+    else:
+        train_sentencepiece(config, sources, out)
+        vocabulary = write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
     processor = spm.SentencePieceProcessor(model_file=str(out / "spm.model"))
     langs = sorted({lang for source in sources for pair in source.pairs.values()
                     for lang in (pair.source_lang, pair.target_lang)})

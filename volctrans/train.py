@@ -98,6 +98,9 @@ class TrainConfig:
     fp16: bool = False
     num_workers: int = 0
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
+    # Start from this checkpoint's weights with a fresh optimizer, lr schedule and update count (fine-tuning);
+    # fairseq's --finetune-from-model, used only while save_dir has no checkpoint_last.pt (later runs resume).
+    finetune_from: str | None = None
     extra_args: list[str] = field(default_factory=list)  # passed verbatim to fairseq-train (escape hatch)
 
     def validate(self) -> list[str]:
@@ -227,6 +230,8 @@ def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = 
                  "--extra-lang-pairs", repr({name: ",".join(pairs) for name, (_, pairs) in extra.items()}),
                  "--langtoks", repr({name: ("src", "tgt") for name in categories})]
     args += get_scheme(config.weighting).fairseq_args(config, keys, main_source)
+    if config.finetune_from:
+        args += ["--finetune-from-model", str(Path(config.finetune_from).resolve())]
     if config.share_all_embeddings:
         args.append("--share-all-embeddings")
     if not use_cuda(config, check_device):
@@ -250,6 +255,8 @@ def check_resume(config: TrainConfig, save_dir: Path) -> None:
 
 def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     prepared = load_prepared(config.data)
+    if config.finetune_from and not Path(config.finetune_from).is_file():
+        raise VolctransError(f"finetune_from: checkpoint not found: {config.finetune_from}")
     save_dir = Path(config.save_dir)
     check_resume(config, save_dir)
     argv = fairseq_arguments(config, prepared, check_device=not dry_run)
