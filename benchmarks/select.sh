@@ -5,7 +5,8 @@
 #   pool        : POOL_N *other* train pairs, NOISE_RATE of them corrupted by `volctrans data noisy`
 #                 (misaligned or a French target; the noise type is in the provenance column)
 #   seed set    : the dev split (never the test split)
-#   arms        : gdig | random | clean (rules; then random down to the budget if it keeps more) | none (base)
+#   arms        : gdig | random | clean (rules; then random down to the budget if it keeps more) | full (whole
+#                 pool) | random-N (random, seed N) | gdig-X (G-DIG with the options in $WORK/gdig-X.opts)
 #                 each selects BUDGET of the pool; the base checkpoint is fine-tuned FT_UPDATES updates on it
 #   score       : BLEU / chrF++ on the held-out test split (beam 4, CTranslate2)
 #
@@ -99,6 +100,8 @@ for arm in $ARMS; do
       tail -1 "$dir/select.log" > "$dir/summary.json" ;;
     random)
       random_subset "$POOL" "$dir/selected.tsv" "$BUDGET_N" "$SEED" ;;
+    random-*)  # random-N: another random subset, seed N (run-to-run variation of the random arm)
+      random_subset "$POOL" "$dir/selected.tsv" "$BUDGET_N" "${arm#random-}" ;;
     clean)
       $VT clean -s en -t de -i "$POOL" -o "$dir/kept.tsv" --report "$dir/clean.json" 2> "$dir/clean.log"
       random_subset "$dir/kept.tsv" "$dir/selected.tsv" "$BUDGET_N" "$SEED" ;;
@@ -111,12 +114,13 @@ done
 
 # 4. fine-tune the base checkpoint FT_UPDATES updates on each arm's rows; 5. translate and score the test split
 FT_LR=${FT_LR:-0.001}
+MAX_LEN=${MAX_LEN:-160}  # output pieces: the longest test references are ~150 pieces; weak models loop to the cap
 cut -f1 "$TEST" > "$WORK/test.en"
 score() {  # checkpoint prepared name
   local model=$WORK/models/$3
   [ -f "$WORK/scores/$3.json" ] && return 0
   $VT export --checkpoint "$1" --data "$2" -o "$model" --force > /dev/null 2>&1
-  $VT translate -m "$model" -s en -t de -i "$WORK/test.en" -o "$WORK/scores/$3.de" --beam 4 --threads 1 --quiet
+  $VT translate -m "$model" -s en -t de -i "$WORK/test.en" -o "$WORK/scores/$3.de" --beam 4 --max-decoding-length "$MAX_LEN" --threads 1 --quiet
   $VT eval --hyp "$WORK/scores/$3.de" --tsv "$TEST" --pair en-de --system "$3" --json "$WORK/scores/$3.json" > /dev/null 2>&1
 }
 mkdir -p "$WORK/scores" "$WORK/models"
