@@ -6,7 +6,8 @@
 #                 (misaligned or a French target; the noise type is in the provenance column)
 #   seed set    : the dev split (never the test split)
 #   arms        : gdig | random | clean (rules; then random down to the budget if it keeps more) | full (whole
-#                 pool) | random-N (random, seed N) | gdig-X (G-DIG with the options in $WORK/gdig-X.opts)
+#                 pool) | random-N (random, seed N) | gdig-X (G-DIG with the options in $WORK/gdig-X.opts) |
+#                 clean+gdig (G-DIG on the rows the cleaning rules keep; after clean)
 #                 each selects BUDGET of the pool; the base checkpoint is fine-tuned FT_UPDATES updates on it
 #   score       : BLEU / chrF++ on the held-out test split (beam 4, CTranslate2)
 #
@@ -98,6 +99,11 @@ for arm in $ARMS; do
         --budget "$BUDGET_N" -o "$dir/selected.tsv" --scores "$dir/scores.tsv" --random-seed "$SEED" --threads 1 \
         ${SELECT_CONFIG:+--config "$SELECT_CONFIG"} $opts 2> "$dir/select.log"
       tail -1 "$dir/select.log" > "$dir/summary.json" ;;
+    clean+gdig)  # G-DIG on what the cleaning rules keep (needs the clean arm first)
+      $VT select --checkpoint "$BASE_CKPT" --data "$WORK/base-prepared" --pool "$WORK/arms/clean/kept.tsv" \
+        --seed "$SEEDSET" -s en -t de --budget "$BUDGET_N" -o "$dir/selected.tsv" --scores "$dir/scores.tsv" \
+        --random-seed "$SEED" --threads 1 ${SELECT_CONFIG:+--config "$SELECT_CONFIG"} 2> "$dir/select.log"
+      tail -1 "$dir/select.log" > "$dir/summary.json" ;;
     random)
       random_subset "$POOL" "$dir/selected.tsv" "$BUDGET_N" "$SEED" ;;
     random-*)  # random-N: another random subset, seed N (run-to-run variation of the random arm)
@@ -166,8 +172,12 @@ for arm in arms:
     rows = [line.rstrip("\n").split("\t") for line in open(f"{work}/arms/{arm}/selected.tsv", encoding="utf-8")]
     noise = collections.Counter(row[2].split(":")[0] for row in rows)
     start, end = map(float, open(f"{work}/arms/{arm}/select.time").read().split())
-    seconds = end - start
+    seconds = end - start  # clean+gdig: G-DIG time only (its input is the clean arm's kept rows)
+    try:  # the rows a selector read (clean+gdig reads only what the rules kept)
+        read = json.load(open(f"{work}/arms/{arm}/summary.json"))["rows"]
+    except FileNotFoundError:
+        read = len(pool)
     bleu, chrf = scores(arm)
     print(f"{arm:<16}{len(rows):>6}{noise['misaligned']:>12}{noise['wrong_language']:>12}{seconds:>10.1f}"
-          f"{len(pool) / seconds:>9.0f}{bleu:>7.2f}{chrf:>8.2f}")
+          f"{read / seconds:>9.0f}{bleu:>7.2f}{chrf:>8.2f}")
 PY
