@@ -35,21 +35,16 @@ class NumberMismatch(Rule):
         return scores >= self.params.min_jaccard
 
 
-def terminal_mismatch(src: list[str], tgt: list[str]) -> np.ndarray:
+def terminal_mismatch(src_codes: np.ndarray, tgt_codes: np.ndarray) -> np.ndarray:
     """0 same final punctuation class, 1 one side has none, 2 question/exclamation versus anything else.
 
-    '.', ':' and ';' trade places across languages, so they only count against a missing mark.
+    Takes the `terminal` feature of both sides (codes of `text.terminal_class`). '.', ':' and ';' trade places
+    across languages, so they only count against a missing mark.
     """
-    out = np.zeros(len(src))
-    for i, (s, t) in enumerate(zip(src, tgt)):
-        a, b = T.terminal_class(s), T.terminal_class(t)
-        if a == b:
-            continue
-        if (a in ("?", "!")) != (b in ("?", "!")):
-            out[i] = 2.0
-        elif (a == "") != (b == ""):
-            out[i] = 1.0
-    return out
+    question = (T.TERMINAL_CODES["?"], T.TERMINAL_CODES["!"])
+    src_q, tgt_q = np.isin(src_codes, question), np.isin(tgt_codes, question)
+    missing = (src_codes == 0) != (tgt_codes == 0)
+    return np.where(src_codes == tgt_codes, 0.0, np.where(src_q != tgt_q, 2.0, np.where(missing, 1.0, 0.0)))
 
 
 @dataclass
@@ -66,7 +61,7 @@ class PunctMismatch(Rule):
     """Terminal punctuation differs: "Is it?" / "Es ist." or a truncated side that lost its full stop."""
 
     def score(self, batch: PairBatch) -> np.ndarray:
-        return terminal_mismatch(batch.src.texts, batch.tgt.texts)
+        return terminal_mismatch(batch.src.feature("terminal"), batch.tgt.feature("terminal"))
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < (2.0 if self.params.level == "question" else 1.0)
