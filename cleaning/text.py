@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -64,6 +64,15 @@ def unspaced_word_estimate(texts: Iterable[str]) -> np.ndarray:
 def numbers(text: str) -> frozenset[str]:
     """Digit sequences with separators removed, so "1,000.5" and "1.000,5" compare equal."""
     return frozenset(m.replace(".", "").replace(",", "") for m in DIGIT_RUN.findall(text))
+
+
+def rows_containing(texts: Sequence[str], chars: str) -> list[int]:
+    """Indices of the texts that contain any of `chars`. Chained `in` tests (C substring search, no generator
+    per text) are ~4x faster than `any(...)` or a character-class regex search."""
+    if len(chars) <= 3:
+        a, b, c = (chars * 3)[:3]
+        return [i for i, t in enumerate(texts) if a in t or b in t or c in t]
+    return [i for i, t in enumerate(texts) if any(c in t for c in chars)]
 
 
 _FULLWIDTH_PUNCT = str.maketrans("。！？：；，（）", ".!?:;,()")
