@@ -113,10 +113,39 @@ _SENTENCE_END = re.compile(r"[.!?](?<=[a-z\u00e0-\u024f\u0430-\u044f\d\)\"»”]
 def sentence_count(text: str) -> int:
     """Sentences by end mark + space + capital (or CJK full stop followed by more text)."""
     # Cheap pre-check (substring tests run at C speed; isascii() is O(1)): most segments are one sentence.
-    if not (". " in text or "? " in text or "! " in text
-            or (not text.isascii() and ("。" in text[:-1] or "？" in text[:-1] or "！" in text[:-1]))):
+    if not _has_sentence_hint(text):
         return 1
     return 1 + len(_SENTENCE_END.findall(text))
+
+
+def _has_sentence_hint(text: str) -> bool:
+    return (". " in text or "? " in text or "! " in text
+            or (not text.isascii() and ("。" in text[:-1] or "？" in text[:-1] or "！" in text[:-1])))
+
+
+# `_SENTENCE_END` for a whole batch joined by NUL: one leading character class (the regex engine skips to the
+# end marks), and a CJK mark must be followed by a character of the same text (not a newline or the NUL).
+_SENTENCE_END_BATCH = re.compile(r"[.!?。！？](?:(?<=[a-z\u00e0-\u024f\u0430-\u044f\d\)\"»”][.!?])\s+"
+                                 r"(?=[\"«„“(]?[A-Z\u00c0-\u00de\u0410-\u042f])"
+                                 r"|(?<=[。！？])(?=[^\n\x00]))")
+
+
+def sentence_counts(texts: Sequence[str]) -> np.ndarray:
+    """`sentence_count` of every text, with one regex scan over the batch (no match can span the NUL
+    separator). Rows with more than one sentence then get `sentence_count`'s pre-check, so the counts are
+    the same (it counts 1 for sentences split by a newline only)."""
+    texts = list(texts)
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != max(len(texts) - 1, 0):  # a NUL inside a text: do it text by text
+        return np.fromiter(map(sentence_count, texts), dtype=np.int64, count=len(texts))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    ends = [m.start() for m in _SENTENCE_END_BATCH.finditer(joined)]
+    counts = 1 + np.bincount(np.searchsorted(starts, ends, side="right") - 1, minlength=len(texts))
+    for i in np.flatnonzero(counts > 1).tolist():
+        if not _has_sentence_hint(texts[i]):
+            counts[i] = 1
+    return counts.astype(np.int64)
 
 
 # --- vectorized per-character classes ------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def _feature_table() -> dict[str, Callable[[Side], Any]]:
         return [extract(tokens) for tokens in side.feature("tokens")]
 
     def sentences(side: Side) -> np.ndarray:
-        return np.fromiter(map(T.sentence_count, side.texts), dtype=np.int64, count=len(side))
+        return T.sentence_counts(side.texts)
 
     def terminal(side: Side) -> np.ndarray:
         return T.terminal_codes(side.texts)
