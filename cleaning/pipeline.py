@@ -132,6 +132,7 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
             _progress(progress) as bar:
         for chunk, result in _results(_chunks(rows, config.chunk_size), config, src_lang, tgt_lang, workers):
             j = 0
+            keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
             for row in chunk:
                 if isinstance(row, MalformedRow):
                     reasons[MALFORMED] += 1
@@ -139,7 +140,7 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
                         rej.write(row.raw.decode("utf-8", "replace") + "\t" + MALFORMED + "\n")
                     continue
                 reason = result.reasons[j]
-                if result.keep[j]:
+                if keep[j]:
                     reason = dedup.check(result.keys[j]) or ""
                 if not reason:
                     fields = [result.src[j]] if monolingual else [result.src[j], result.tgt[j], *row.extra]
