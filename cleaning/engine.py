@@ -61,7 +61,7 @@ class Engine:
             view = PairBatch(src_side, Side(tgt, self.context.tgt_lang, tgt_raw, "tgt"))
         n = len(src)
         keep = np.ones(n, dtype=bool)
-        reasons: list[list[str]] = [[] for _ in range(n)]
+        reasons: dict[int, list[str]] = {}  # failing tags of rejected rows
         rows = np.arange(n)  # global indices of the rows `view` holds
         alive = np.ones(n, dtype=bool)  # per row of `view`: not failed yet (all True with all_reasons)
         for rule in self.rules:
@@ -70,8 +70,8 @@ class Engine:
             failed = np.zeros(len(rows), dtype=bool)
             for tag, ok in self._checks(view, rule):
                 bad = ~ok & alive  # rows that failed an earlier rule keep that rule's tag only
-                for j in np.flatnonzero(bad):
-                    reasons[rows[j]].append(tag)
+                for i in rows[bad].tolist():
+                    reasons.setdefault(i, []).append(tag)
                 failed |= bad
             if failed.any():
                 keep[rows[failed]] = False
@@ -86,11 +86,14 @@ class Engine:
                         rows = rows[survivors]
                         alive = np.ones(len(rows), dtype=bool)
         # Keys only for survivors: rejected rows never enter the dedup set.
-        survivors = np.flatnonzero(keep)
+        survivors = np.flatnonzero(keep).tolist()
         dedup_keys = [0] * n
-        if self.config.dedup.mode != "off" and len(survivors):
+        if self.config.dedup.mode != "off" and survivors:
             found = dedup.keys([src[i] for i in survivors], None if tgt is None else [tgt[i] for i in survivors],
                                self.config.dedup.mode)
             for i, key in zip(survivors, found):
                 dedup_keys[i] = key
-        return BatchResult(keep, [",".join(r) for r in reasons], src, tgt, dedup_keys)
+        tags = [""] * n
+        for i, failed_tags in reasons.items():
+            tags[i] = ",".join(failed_tags)
+        return BatchResult(keep, tags, src, tgt, dedup_keys)
