@@ -193,6 +193,7 @@ class CharView:
         self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
         self.ends = self.starts + lengths
         self.classes = CLASSES[np.minimum(self.cp, TABLE_SIZE - 1)]
+        self._script_ids: np.ndarray | None = None  # classes >> 4, on first use
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Per-text number of True positions in a mask over `cp` (False on separators)."""
@@ -213,7 +214,9 @@ class CharView:
         return (self.classes & bit) != 0
 
     def in_scripts(self, names: tuple[str, ...]) -> np.ndarray:
-        ids = self.classes >> 4
+        if self._script_ids is None:
+            self._script_ids = self.classes >> 4
+        ids = self._script_ids
         mask = np.zeros(len(ids), dtype=bool)
         for name in names:
             mask |= ids == SCRIPT_IDS.index(name) + 1

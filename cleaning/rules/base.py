@@ -84,7 +84,7 @@ def _feature_table() -> dict[str, Callable[[Side], Any]]:
         return T.CharView(side.texts)
 
     def tokens(side: Side) -> list[list[str]]:
-        return [text.split() for text in side.texts]
+        return list(map(str.split, side.texts))
 
     def words(side: Side) -> np.ndarray:
         if T.is_unspaced(side.lang):
