@@ -94,8 +94,10 @@ class WrongLang(Rule):
                 judge &= ~settled
         if self.params.stopword_hits > 0:
             candidates = np.flatnonzero(judge)
-            settled = stopword_decides([side.texts[i] for i in candidates.tolist()], side.lang, self._languages(),
-                                       self.params.stopword_hits)
+            picked = candidates.tolist()
+            tokens = side.feature("tokens")  # usually cached already (repeated_words, learned)
+            settled = stopword_decides([side.texts[i] for i in picked], side.lang, self._languages(),
+                                       self.params.stopword_hits, tokens=[tokens[i] for i in picked])
             judge[candidates[settled]] = False
         judge = np.flatnonzero(judge)
         if len(judge):

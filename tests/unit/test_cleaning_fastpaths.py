@@ -112,11 +112,14 @@ def test_stopword_check_matches_per_language_reference():
     rng = random.Random(3)
     vocabulary = sorted(set().union(*STOPWORD_SETS.values())) + ["Calc", "DIE", "Der", "x"]
     texts = real_texts() + [" ".join(rng.choices(vocabulary, k=rng.randint(1, 12))) for _ in range(3000)]
+    texts += ["İst DIE\u2028Der\u00a0the", "ΣΑΣ die\tder", "DER\u3000DIE  das"]  # case mappings, odd spaces
     languages = ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "zh", "ja"]
     for expected in ("en", "de", "fr", "es", "nl"):
         for min_hits in (1, 2, 3):
-            got = stopword_decides(texts, expected, languages, min_hits).tolist()
-            assert got == _stopword_reference(texts, expected, languages, min_hits)
+            reference = _stopword_reference(texts, expected, languages, min_hits)
+            assert stopword_decides(texts, expected, languages, min_hits).tolist() == reference
+            tokens = [text.split() for text in texts]
+            assert stopword_decides(texts, expected, languages, min_hits, tokens=tokens).tolist() == reference
 
 
 def test_ascii_normalization_fast_path():
