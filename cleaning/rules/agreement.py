@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleaning import text as T
-from cleaning.rules.base import PairBatch, Rule, floats, register_rule
+from cleaning.rules.base import PairBatch, Rule, register_rule
 
 
 @dataclass
@@ -21,7 +21,11 @@ class NumberMismatchParams:
 
 def number_jaccard(src_numbers: list[frozenset[str]], tgt_numbers: list[frozenset[str]]) -> np.ndarray:
     """Jaccard overlap of the digit sequences of each pair; 1 when neither side has any."""
-    return floats((len(a & b) / len(a | b)) if (a or b) else 1.0 for a, b in zip(src_numbers, tgt_numbers))
+    out = np.ones(len(src_numbers))
+    for i in [i for i, (a, b) in enumerate(zip(src_numbers, tgt_numbers)) if a or b]:
+        a, b = src_numbers[i], tgt_numbers[i]
+        out[i] = len(a & b) / len(a | b)
+    return out
 
 
 @register_rule("number_mismatch", NumberMismatchParams, pair=True)

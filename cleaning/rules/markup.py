@@ -48,7 +48,8 @@ class Url(Rule):
     def score(self, side: Side) -> np.ndarray:
         out = np.zeros(len(side))
         for i, t in enumerate(side.texts):
-            if ("/" in t or "www" in t or "@" in t) and _URL.search(t):
+            # each alternative of _URL needs one of these substrings: most texts skip the (slow) search
+            if ("://" in t or "www." in t or "@" in t) and _URL.search(t):
                 out[i] = sum(map(len, self._TOKEN.findall(t))) / max(len(t), 1)
         return out
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleaning.rules.base import NoParams, Rule, Side, floats, register_rule
+from cleaning.text import rows_containing
 
 
 @register_rule("bad_encoding", NoParams)
@@ -15,7 +16,11 @@ class BadEncoding(Rule):
     """U+FFFD replacement characters: bytes were lost on decoding (bicleaner `no_bad_encoding`)."""
 
     def score(self, side: Side) -> np.ndarray:
-        return floats(t.count("\ufffd") for t in side.raw)
+        out = np.zeros(len(side))
+        raw = side.raw
+        for i in rows_containing(raw, "\ufffd"):
+            out[i] = raw[i].count("\ufffd")
+        return out
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < 1

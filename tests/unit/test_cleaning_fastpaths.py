@@ -24,8 +24,11 @@ from cleaning.features import INNER_PUNCT
 from cleaning.langid import STOPWORD_SETS, stopword_decides
 from cleaning.normalize import NormalizeParams, Normalizer
 from cleaning.rules import RuleContext
+from cleaning.rules.agreement import number_jaccard
+from cleaning.rules.markup import _URL, Url, UrlParams
+from cleaning.rules.noise import BadEncoding
 from cleaning.rules.content import Identical, IdenticalParams, RepeatedWords, RepeatedWordsParams
-from cleaning.rules.base import PairBatch, Side
+from cleaning.rules.base import NoParams, PairBatch, Side
 from cleaning.rules.noise import mojibake_pattern
 from tests.unit.cleaning_helpers import real_pairs
 
@@ -199,3 +202,19 @@ def test_lazy_view_shrinking_keeps_first_reasons(monkeypatch, lang):
         first_list = first_tags.split(",") if first_tags else []
         assert tags.split(",")[:len(first_list)] == first_list if tags else not first_list
         assert len({tag.split("(")[0] for tag in first_list}) <= 1
+
+
+def test_url_bad_encoding_and_numbers_match_references():
+    texts = real_texts() + ["see https://x.org/a b", "www.example.com", "mail me: a.b@c.de now", "a/b www x@y",
+                            "HTTP://X.ORG", "ftp://x", "bad \ufffd\ufffd", "\ufffd", "1.000,5 and 2", ""]
+    context = RuleContext("en", "de")
+    side = Side(texts, "en")
+    token = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+")
+    reference = [sum(map(len, token.findall(t))) / max(len(t), 1) if _URL.search(t) else 0.0 for t in texts]
+    assert Url(UrlParams(), context).score(side).tolist() == reference
+    assert BadEncoding(NoParams(), context).score(side).tolist() == [float(t.count("\ufffd")) for t in texts]
+    numbers = side.feature("numbers")
+    shifted = numbers[1:] + numbers[:1]
+    assert number_jaccard(numbers, shifted).tolist() == [
+        len(a & b) / len(a | b) if (a or b) else 1.0 for a, b in zip(numbers, shifted)]
+
