@@ -133,7 +133,8 @@ def _feature_table() -> dict[str, Callable[[Side], Any]]:
     def terminal(side: Side) -> np.ndarray:
         return T.terminal_codes(side.texts)
 
-    return {"terminal": terminal, "entities": entities, "sentences": sentences, "chars": chars, "charview": charview, "tokens": tokens, "words": words, "letters": letters,
+    return {"terminal": terminal, "entities": entities, "sentences": sentences, "chars": chars, "charview": charview,
+            "tokens": tokens, "words": words, "letters": letters,
             "nonspace": nonspace, "has_digit": has_digit, "script_letters": script_letters, "eff_chars": eff_chars,
             "numbers": numbers}
 

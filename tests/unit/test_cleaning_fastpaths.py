@@ -12,7 +12,6 @@ import itertools
 import random
 import re
 
-import numpy as np
 import pytest
 
 import cleaning.engine as engine_module
@@ -139,7 +138,8 @@ def test_ascii_normalization_fast_path():
 def _identical_reference(src, tgt, min_chars):
     out = []
     for s, t in zip(src, tgt):
-        if len(s) < min_chars or s[:2].casefold() != t[:2].casefold() or abs(len(s) - len(t)) > 0.3 * max(len(s), len(t)) + 3:
+        if (len(s) < min_chars or s[:2].casefold() != t[:2].casefold()
+                or abs(len(s) - len(t)) > 0.3 * max(len(s), len(t)) + 3):
             out.append(0.0)
             continue
         a, b = re.sub(r"[\W\d_]+", "", s).casefold(), re.sub(r"[\W\d_]+", "", t).casefold()
@@ -171,9 +171,11 @@ def test_prefiltered_rules_match_references():
     batch = PairBatch.of(src, tgt, "en", "de")
     assert Identical(IdenticalParams(), context).score(batch).tolist() == _identical_reference(src, tgt, 4)
     rng = random.Random(2)
-    texts = src + tgt + [" ".join(rng.choices(["a", "b", "home", "1", "-"], k=rng.randint(0, 12))) for _ in range(2000)]
+    words = ["a", "b", "home", "1", "-"]
+    texts = src + tgt + [" ".join(rng.choices(words, k=rng.randint(0, 12))) for _ in range(2000)]
     side = Side(texts, "en")
-    for params in (RepeatedWordsParams(), RepeatedWordsParams(max_share=0.9, min_words=2), RepeatedWordsParams(max_repeats=1)):
+    variants = (RepeatedWordsParams(), RepeatedWordsParams(max_share=0.9, min_words=2), RepeatedWordsParams(max_repeats=1))
+    for params in variants:
         got = RepeatedWords(params, context).score(side).tolist()
         assert got == _repeated_reference(side.feature("tokens"), params.max_repeats, params.max_share, params.min_words)
 
