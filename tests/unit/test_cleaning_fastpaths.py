@@ -174,10 +174,11 @@ def test_prefiltered_rules_match_references():
     words = ["a", "b", "home", "1", "-"]
     texts = src + tgt + [" ".join(rng.choices(words, k=rng.randint(0, 12))) for _ in range(2000)]
     side = Side(texts, "en")
-    variants = (RepeatedWordsParams(), RepeatedWordsParams(max_share=0.9, min_words=2), RepeatedWordsParams(max_repeats=1))
-    for params in variants:
-        got = RepeatedWords(params, context).score(side).tolist()
-        assert got == _repeated_reference(side.feature("tokens"), params.max_repeats, params.max_share, params.min_words)
+    variants = (RepeatedWordsParams(), RepeatedWordsParams(max_share=0.9, min_words=2),
+                RepeatedWordsParams(max_repeats=1))
+    for p in variants:
+        got = RepeatedWords(p, context).score(side).tolist()
+        assert got == _repeated_reference(side.feature("tokens"), p.max_repeats, p.max_share, p.min_words)
 
 
 @pytest.mark.parametrize("lang", ["de", "zh", "ja", "ru"])
