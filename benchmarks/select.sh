@@ -43,7 +43,7 @@ SEEDSET=$WORK/base/en-de/dev.tsv
 TEST=$WORK/base/en-de/test.tsv
 
 # 2. base model
-model_yaml() {  # data save_dir max_update [finetune_from]
+model_yaml() {  # data save_dir max_update [init_from]
   cat <<YAML
 data: $1
 save_dir: $2
@@ -63,7 +63,7 @@ keep_interval_updates: 1
 seed: $SEED
 device: cpu
 YAML
-  if [ -n "${4:-}" ]; then echo "finetune_from: $4"; fi
+  if [ -n "${4:-}" ]; then echo "init_from: $4"; fi
 }
 if [ ! -f "$WORK/base-ckpt/checkpoint_last.pt" ]; then
   log "prepare + train base ($BASE_UPDATES updates)"
@@ -146,7 +146,7 @@ n = {s: sum(1 for _ in open(f"{d}/en-de/{s}.tsv", encoding="utf-8")) for s in ("
 Manifest(name="libreoffice", licence="MPL-2.0", source_lang="en", pairs={"en-de": n},
          files={"en-de": {s: f"en-de/{s}.tsv" for s in n}}).save(d)
 PY
-    $VT prepare --corpora "$dir/corpus" --out "$dir/prepared" --spm-from "$WORK/base-prepared" > /dev/null 2> "$dir/prepare.log"
+    $VT prepare --corpora "$dir/corpus" --out "$dir/prepared" --vocab-from "$WORK/base-prepared" > /dev/null 2> "$dir/prepare.log"
     model_yaml "$dir/prepared" "$dir/ckpt" "$FT_UPDATES" "$BASE_CKPT" > "$dir/ft.yaml"
     sed -i "s/^lr: .*/lr: $FT_LR/; s/^warmup_updates: .*/warmup_updates: 50/" "$dir/ft.yaml"
     $VT train --config "$dir/ft.yaml" > "$dir/train.log" 2>&1

@@ -40,6 +40,9 @@ class BacktranslateConfig:
     method: str = "beam"  # beam | sampling | noised
     beam_size: int = 4
     sampling_topk: int = 10
+    # Synthetic sources longer than 2× the monolingual sentence (+10 pieces) are degenerate repetitions: cap them,
+    # which also bounds decoding time with a weak reverse model (0: only the model's global cap).
+    max_length_ratio: float = 2.0
     tagged: bool = False
     name: str = "bt"
     shard_size: int = 10_000
@@ -51,6 +54,8 @@ class BacktranslateConfig:
         problems = []
         if self.method not in ("beam", "sampling", "noised"):
             problems.append("method: must be beam, sampling or noised")
+        if self.max_length_ratio < 0:
+            problems.append("max_length_ratio: must be ≥ 0")
         if self.shard_size < 1:
             problems.append("shard_size: must be ≥ 1")
         if self.lang == self.source_lang:
@@ -86,9 +91,10 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
     translator.lang_token(config.lang)
     translator.lang_token(config.source_lang)
     if config.method == "sampling":
-        options = DecodingOptions(beam_size=1, sampling_topk=config.sampling_topk)
+        options = DecodingOptions(beam_size=1, sampling_topk=config.sampling_topk,
+                                  max_length_ratio=config.max_length_ratio)
     else:
-        options = DecodingOptions(beam_size=config.beam_size)
+        options = DecodingOptions(beam_size=config.beam_size, max_length_ratio=config.max_length_ratio)
     pair = f"{config.source_lang}-{config.lang}"
     lines = ((number, text) for number, text in iter_lines(config.input) if text.strip())
     shards = 0

@@ -269,18 +269,3 @@ def test_cli_bad_seed_file_is_located_and_leaves_no_output(tiny, tmp_path, capsy
     assert "missing.tsv: pool not found" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
-
-def test_finetune_from_and_spm_from_options(tmp_path, tiny):
-    from volctrans.prepare import PrepareConfig
-    from volctrans.train import TrainConfig, fairseq_arguments
-
-    prepared = {"pairs": {"en-de": {"train": 1}}, "langs": ["de", "en"]}
-    config = TrainConfig(data=str(tmp_path), save_dir=str(tmp_path / "ckpt"), device="cpu",
-                         finetune_from=str(tiny["checkpoint"]))
-    args = fairseq_arguments(config, prepared, check_device=False)
-    assert args[args.index("--finetune-from-model") + 1] == str(tiny["checkpoint"].resolve())
-    assert "--finetune-from-model" not in fairseq_arguments(
-        TrainConfig(data=str(tmp_path), save_dir=str(tmp_path), device="cpu"), prepared, check_device=False)
-    with pytest.raises(ConfigError, match="spm_from: .* lacks spm.model, spm.vocab, dict.txt"):
-        from_dict(PrepareConfig, {"corpora": ["x"], "out": "y", "spm_from": str(tmp_path)})
-    assert from_dict(PrepareConfig, {"corpora": ["x"], "out": "y", "spm_from": str(tiny["prepared"])})

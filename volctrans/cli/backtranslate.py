@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="beam", choices=("beam", "sampling", "noised"))
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--sampling-topk", type=int, default=10)
+    parser.add_argument("--max-length-ratio", type=float, default=2.0,
+                        help="cap each synthetic source at int(ratio × input pieces + 10) pieces (0: off)")
     parser.add_argument("--tagged", action="store_true", help="prefix synthetic sources with <BT>")
     parser.add_argument("--name", default="bt", help="source name of the corpus")
     parser.add_argument("--shard-size", type=int, default=10_000, help="lines per resumable shard")
@@ -31,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     config = from_dict(BacktranslateConfig, {
         "model": args.model, "lang": args.lang, "input": args.input, "out": args.out, "source_lang": args.source_lang,
         "method": args.method, "beam_size": args.beam, "sampling_topk": args.sampling_topk, "tagged": args.tagged,
+        "max_length_ratio": args.max_length_ratio,
         "name": args.name, "shard_size": args.shard_size, "seed": args.seed, "device": args.device,
         "threads": args.threads}, source="command line")
     manifest = backtranslate(config)
