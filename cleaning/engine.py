@@ -1,8 +1,9 @@
 """Apply normalization, then the configured rules in order, to one in-memory batch.
 
 Rules run on the rows still alive: each rejected row is tagged by the first rule that failed it and the
-expensive rules late in the order (language ID, the learned rule) only see survivors. With `all_reasons`
-every rule sees every row and every failing tag is kept.
+expensive rules late in the order (language ID, the learned rule) only see survivors (plus at most 2% of rows
+that failed since the view was last shrunk; their scores are ignored). With `all_reasons` every rule sees
+every row and every failing tag is kept.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from cleaning import dedup
 from cleaning.config import CleanConfig
 from cleaning.normalize import Normalizer
 from cleaning.rules import RULES, PairBatch, Rule, RuleContext, Side
+
+
+# Shrink the view when more than 1/SHRINK_AT of its rows have failed (see Engine.run).
+SHRINK_AT = 50
 
 
 @dataclass
@@ -56,28 +61,39 @@ class Engine:
             view = PairBatch(src_side, Side(tgt, self.context.tgt_lang, tgt_raw, "tgt"))
         n = len(src)
         keep = np.ones(n, dtype=bool)
-        reasons: list[list[str]] = [[] for _ in range(n)]
+        reasons: dict[int, list[str]] = {}  # failing tags of rejected rows
         rows = np.arange(n)  # global indices of the rows `view` holds
+        alive = np.ones(n, dtype=bool)  # per row of `view`: not failed yet (all True with all_reasons)
         for rule in self.rules:
-            if len(rows) == 0:
+            if not alive.any():
                 break
             failed = np.zeros(len(rows), dtype=bool)
             for tag, ok in self._checks(view, rule):
-                for j in np.flatnonzero(~ok):
-                    reasons[rows[j]].append(tag)
-                failed |= ~ok
+                bad = ~ok & alive  # rows that failed an earlier rule keep that rule's tag only
+                for i in rows[bad].tolist():
+                    reasons.setdefault(i, []).append(tag)
+                failed |= bad
             if failed.any():
                 keep[rows[failed]] = False
                 if not self.config.all_reasons:
-                    # Shrink the view; features computed so far travel with the survivors.
-                    view = view.take(np.flatnonzero(~failed))
-                    rows = rows[~failed]
+                    alive &= ~failed
+                    # Shrink the view once enough rows have failed (each shrink copies the cached features and
+                    # drops the batch code-point view); until then later rules also score the few failed rows,
+                    # and their results are ignored. Features computed so far travel with the survivors.
+                    if (len(alive) - np.count_nonzero(alive)) * SHRINK_AT > len(alive):
+                        survivors = np.flatnonzero(alive)
+                        view = view.take(survivors)
+                        rows = rows[survivors]
+                        alive = np.ones(len(rows), dtype=bool)
         # Keys only for survivors: rejected rows never enter the dedup set.
-        survivors = np.flatnonzero(keep)
+        survivors = np.flatnonzero(keep).tolist()
         dedup_keys = [0] * n
-        if self.config.dedup.mode != "off" and len(survivors):
+        if self.config.dedup.mode != "off" and survivors:
             found = dedup.keys([src[i] for i in survivors], None if tgt is None else [tgt[i] for i in survivors],
                                self.config.dedup.mode)
             for i, key in zip(survivors, found):
                 dedup_keys[i] = key
-        return BatchResult(keep, [",".join(r) for r in reasons], src, tgt, dedup_keys)
+        tags = [""] * n
+        for i, failed_tags in reasons.items():
+            tags[i] = ",".join(failed_tags)
+        return BatchResult(keep, tags, src, tgt, dedup_keys)

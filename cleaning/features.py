@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from cleaning.rules.agreement import entity_overlap, number_jaccard, terminal_mismatch
-from cleaning.rules.base import PairBatch, floats
+from cleaning.rules.base import PairBatch
 
-_PUNCT = re.compile(r"[,，、:：;；()（）\[\]\"“”„«»「」%/=]")
+INNER_PUNCT = ",，、:：;；()（）[]\"“”„«»「」%/="  # counted for punct_diff
 
 FEATURE_NAMES = (
     "abs_log_char_ratio",  # |log((eff_chars_src + 8) / (eff_chars_tgt + 8))|, CJK chars weighted
@@ -28,15 +26,15 @@ def pair_features(batch: PairBatch) -> np.ndarray:
     src, tgt = batch.src, batch.tgt
     s_eff, t_eff = src.feature("eff_chars"), tgt.feature("eff_chars")
     s_w, t_w = src.feature("words"), tgt.feature("words")
-    ps = floats(len(_PUNCT.findall(t)) for t in src.texts)
-    pt = floats(len(_PUNCT.findall(t)) for t in tgt.texts)
+    ps = src.feature("charview").count_chars(INNER_PUNCT).astype(np.float64)
+    pt = tgt.feature("charview").count_chars(INNER_PUNCT).astype(np.float64)
     columns = [
         np.abs(np.log((s_eff + 8.0) / (t_eff + 8.0))),
         np.abs(np.log((s_w + 2.0) / (t_w + 2.0))),
         np.log1p((s_eff + t_eff) / 2.0),
         1.0 - number_jaccard(src.feature("numbers"), tgt.feature("numbers")),
         1.0 - entity_overlap(src.feature("entities"), tgt.feature("entities")),
-        terminal_mismatch(src.texts, tgt.texts),
+        terminal_mismatch(src.feature("terminal"), tgt.feature("terminal")),
         np.abs(src.feature("sentences") - tgt.feature("sentences")).astype(np.float64),
         np.abs(ps - pt) / (1.0 + np.maximum(ps, pt)),
     ]

@@ -134,17 +134,32 @@ STOPWORDS = {
 STOPWORD_SETS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
 
 
-def stopword_decides(texts: Sequence[str], expected: str, languages: Sequence[str], min_hits: int = 3) -> np.ndarray:
-    """True where function words alone show the text is in `expected` (≥ min_hits, ≥ 3× any other language)."""
+def stopword_decides(texts: Sequence[str], expected: str, languages: Sequence[str], min_hits: int = 3,
+                     tokens: Sequence[list[str]] | None = None) -> np.ndarray:
+    """True where function words alone show the text is in `expected` (≥ min_hits, ≥ 3× any other language).
+
+    `tokens`: the texts' `str.split()` when already computed (lower-casing never creates or removes
+    whitespace, so lower-casing the tokens equals splitting the lower-cased text)."""
     expected = base_lang(expected)
     out = np.zeros(len(texts), dtype=bool)
     own = STOPWORD_SETS.get(expected)
     if own is None:
         return out
     others = [STOPWORD_SETS[lang] for lang in sorted(set(languages)) if lang in STOPWORD_SETS and lang != expected]
-    for i, text in enumerate(texts):
-        words = set(text.lower().split())
-        hits = len(words & own)  # set intersections run at C speed; most texts stop here or pass quickly
-        if hits >= min_hits and all(3 * len(words & other) <= hits for other in others):
+    rivals = frozenset().union(*others)
+    # One set intersection per text (at C speed) finds the function words of any of these languages it has,
+    # usually a handful; hits count distinct function words. A text with few enough words of all other
+    # languages together (usually none) passes every per-language test: each of them is at most the union's
+    # count, so only the rest needs the per-language loop.
+    known = (own | rivals).intersection
+    if tokens is None:
+        found_sets = [known(text.lower().split()) for text in texts]
+    else:
+        lower = str.lower
+        found_sets = [known(map(lower, toks)) for toks in tokens]
+    for i, found in enumerate(found_sets):
+        hits = len(found & own)
+        if hits >= min_hits and (3 * len(found & rivals) <= hits
+                                 or all(3 * len(found & other) <= hits for other in others)):
             out[i] = True
     return out

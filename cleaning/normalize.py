@@ -60,24 +60,48 @@ def _trigger(cjk: bool, nfkc: bool, remove_control: bool) -> re.Pattern[str]:
     return re.compile(f"[{chars}]") if chars else re.compile(r"(?!)")
 
 
+_ASCII_NONPRINTABLE = {code for code in range(0x80) if not chr(code).isprintable()}
+
+
+def _never(text: str) -> bool:
+    return False
+
+
+def _not_printable(text: str) -> bool:
+    return not text.isprintable()
+
+
 class Normalizer:
     def __init__(self, params: NormalizeParams, lang: str):
         self.params = params
         key = (base_lang(lang) in CJK, params.nfkc, params.remove_control)
         self._table = _table(*key)
         self._needs = _trigger(*key).search
+        # For ASCII text (isascii() is O(1)) the regex scan can be replaced by a C-speed test when the table's
+        # ASCII entries are exactly the non-printable ones (remove_control) or none (nfkc only).
+        ascii_entries = {code for code in self._table if code < 0x80}
+        if not ascii_entries:
+            self._ascii_needs = _never
+        elif ascii_entries == _ASCII_NONPRINTABLE:
+            self._ascii_needs = _not_printable
+        else:
+            self._ascii_needs = self._needs
 
     def __call__(self, texts: list[str]) -> list[str]:
         if not self.params.enabled:
             return texts
         table, nfc, collapse, needs = self._table, unicodedata.normalize, self.params.whitespace, self._needs
-        is_nfc = unicodedata.is_normalized
+        is_nfc, ascii_needs = unicodedata.is_normalized, self._ascii_needs
         out = []
         for text in texts:
-            if needs(text):
-                text = text.translate(table)
-            if not text.isascii() and not is_nfc("NFC", text):
-                text = nfc("NFC", text)
+            if text.isascii():
+                if ascii_needs(text):
+                    text = text.translate(table)
+            else:
+                if needs(text):
+                    text = text.translate(table)
+                if not text.isascii() and not is_nfc("NFC", text):
+                    text = nfc("NFC", text)
             if collapse and ("  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " "):
                 text = " ".join(text.split())
             out.append(sys.intern(text) if len(text) < 8 else text)

@@ -132,6 +132,8 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
             _progress(progress) as bar:
         for chunk, result in _results(_chunks(rows, config.chunk_size), config, src_lang, tgt_lang, workers):
             j = 0
+            keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
+            kept_lines: list[str] = []  # written once per chunk
             for row in chunk:
                 if isinstance(row, MalformedRow):
                     reasons[MALFORMED] += 1
@@ -139,12 +141,11 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
                         rej.write(row.raw.decode("utf-8", "replace") + "\t" + MALFORMED + "\n")
                     continue
                 reason = result.reasons[j]
-                if result.keep[j]:
+                if keep[j]:
                     reason = dedup.check(result.keys[j]) or ""
                 if not reason:
                     fields = [result.src[j]] if monolingual else [result.src[j], result.tgt[j], *row.extra]
-                    out.write("\t".join(fields) + "\n")
-                    report.kept += 1
+                    kept_lines.append("\t".join(fields) + "\n")
                 else:
                     for tag in reason.split(","):
                         reasons[tag] += 1
@@ -152,6 +153,8 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
                         fields = [row.source] if monolingual else [row.source, row.target, *row.extra]
                         rej.write("\t".join(fields) + "\t" + reason + "\n")
                 j += 1
+            out.write("".join(kept_lines))
+            report.kept += len(kept_lines)
             report.total += len(chunk)
             bar.update(len(chunk))
     report.seconds = time.perf_counter() - start

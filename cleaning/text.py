@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from functools import lru_cache
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -62,7 +63,16 @@ def unspaced_word_estimate(texts: Iterable[str]) -> np.ndarray:
 
 def numbers(text: str) -> frozenset[str]:
     """Digit sequences with separators removed, so "1,000.5" and "1.000,5" compare equal."""
-    return frozenset(re.sub(r"[.,]", "", m) for m in DIGIT_RUN.findall(text))
+    return frozenset(m.replace(".", "").replace(",", "") for m in DIGIT_RUN.findall(text))
+
+
+def rows_containing(texts: Sequence[str], chars: str) -> list[int]:
+    """Indices of the texts that contain any of `chars`. Chained `in` tests (C substring search, no generator
+    per text) are ~4x faster than `any(...)` or a character-class regex search."""
+    if len(chars) <= 3:
+        a, b, c = (chars * 3)[:3]
+        return [i for i, t in enumerate(texts) if a in t or b in t or c in t]
+    return [i for i, t in enumerate(texts) if any(c in t for c in chars)]
 
 
 _FULLWIDTH_PUNCT = str.maketrans("。！？：；，（）", ".!?:;,()")
@@ -80,17 +90,62 @@ def terminal_class(text: str) -> str:
     return last if last in ".!?:;" else ""
 
 
-_SENTENCE_END = re.compile(r"(?<=[a-z\u00e0-\u024f\u0430-\u044f\d\)\"»”])[.!?]\s+(?=[\"«„“(]?[A-Z\u00c0-\u00de\u0410-\u042f])"
+# `terminal_class` as small integer codes, for whole batches.
+TERMINAL_CODES = {"": 0, ".": 1, "?": 2, "!": 3, ":": 4, ";": 5}
+_TERMINAL_STRIP = " \"'»«”“’)]」』"
+_TERMINAL_CHARS = {c: TERMINAL_CODES[c.translate(_FULLWIDTH_PUNCT).replace("…", ".")] for c in ".!?:;…。！？：；"}
+
+
+def terminal_codes(texts: Iterable[str]) -> np.ndarray:
+    """`TERMINAL_CODES[terminal_class(text)]` per text: one rstrip and one dict look-up each."""
+    strip, get = _TERMINAL_STRIP, _TERMINAL_CHARS.get
+    return np.array([get(t.rstrip(strip)[-1:], 0) for t in texts], dtype=np.int8)
+
+
+# An end mark after a lower-case letter, digit or closing quote/bracket, then space(s) and a capital. The end
+# mark comes first and the lookbehind re-checks it with the character before: the regex engine then scans
+# for the three end marks only (a leading lookbehind is tried at every position, ~3x slower).
+_SENTENCE_END = re.compile(r"[.!?](?<=[a-z\u00e0-\u024f\u0430-\u044f\d\)\"»”][.!?])\s+"
+                           r"(?=[\"«„“(]?[A-Z\u00c0-\u00de\u0410-\u042f])"
                            r"|[。！？](?=.)")
 
 
 def sentence_count(text: str) -> int:
     """Sentences by end mark + space + capital (or CJK full stop followed by more text)."""
-    # Cheap pre-check (substring tests run at C speed): most segments are one sentence.
-    if not (". " in text or "? " in text or "! " in text or "。" in text[:-1] or "？" in text[:-1]
-            or "！" in text[:-1]):
+    # Cheap pre-check (substring tests run at C speed; isascii() is O(1)): most segments are one sentence.
+    if not _has_sentence_hint(text):
         return 1
     return 1 + len(_SENTENCE_END.findall(text))
+
+
+def _has_sentence_hint(text: str) -> bool:
+    return (". " in text or "? " in text or "! " in text
+            or (not text.isascii() and ("。" in text[:-1] or "？" in text[:-1] or "！" in text[:-1])))
+
+
+# `_SENTENCE_END` for a whole batch joined by NUL: one leading character class (the regex engine skips to the
+# end marks), and a CJK mark must be followed by a character of the same text (not a newline or the NUL).
+_SENTENCE_END_BATCH = re.compile(r"[.!?。！？](?:(?<=[a-z\u00e0-\u024f\u0430-\u044f\d\)\"»”][.!?])\s+"
+                                 r"(?=[\"«„“(]?[A-Z\u00c0-\u00de\u0410-\u042f])"
+                                 r"|(?<=[。！？])(?=[^\n\x00]))")
+
+
+def sentence_counts(texts: Sequence[str]) -> np.ndarray:
+    """`sentence_count` of every text, with one regex scan over the batch (no match can span the NUL
+    separator). Rows with more than one sentence then get `sentence_count`'s pre-check, so the counts are
+    the same (it counts 1 for sentences split by a newline only)."""
+    texts = list(texts)
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != max(len(texts) - 1, 0):  # a NUL inside a text: do it text by text
+        return np.fromiter(map(sentence_count, texts), dtype=np.int64, count=len(texts))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    ends = [m.start() for m in _SENTENCE_END_BATCH.finditer(joined)]
+    counts = 1 + np.bincount(np.searchsorted(starts, ends, side="right") - 1, minlength=len(texts))
+    for i in np.flatnonzero(counts > 1).tolist():
+        if not _has_sentence_hint(texts[i]):
+            counts[i] = 1
+    return counts.astype(np.int64)
 
 
 # --- vectorized per-character classes ------------------------------------------------------------------------
@@ -118,6 +173,14 @@ def _build_classes() -> np.ndarray:
 CLASSES = _build_classes()
 
 
+@lru_cache(maxsize=32)
+def _char_table(chars: str) -> np.ndarray:
+    """Bool per code point up to max(chars) + 1; the last entry (False) stands for every larger code point."""
+    table = np.zeros(max(map(ord, chars)) + 2, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    return table
+
+
 class CharView:
     """All texts of a batch as one code-point array, with per-text [start, end) offsets."""
 
@@ -130,6 +193,7 @@ class CharView:
         self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
         self.ends = self.starts + lengths
         self.classes = CLASSES[np.minimum(self.cp, TABLE_SIZE - 1)]
+        self._script_ids: np.ndarray | None = None  # classes >> 4, on first use
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Per-text number of True positions in a mask over `cp` (False on separators)."""
@@ -137,11 +201,22 @@ class CharView:
             return np.zeros(0, dtype=np.int64)
         return np.add.reduceat(mask, self.starts, dtype=np.int64)
 
+    def is_any(self, chars: str) -> np.ndarray:
+        """Mask over `cp`: is the code point one of `chars`? (one table look-up per code point)"""
+        table = _char_table(chars)
+        return table[np.minimum(self.cp, len(table) - 1)]
+
+    def count_chars(self, chars: str) -> np.ndarray:
+        """Per-text number of occurrences of any of `chars`."""
+        return self.count(self.is_any(chars))
+
     def has_bit(self, bit: int) -> np.ndarray:
         return (self.classes & bit) != 0
 
     def in_scripts(self, names: tuple[str, ...]) -> np.ndarray:
-        ids = self.classes >> 4
+        if self._script_ids is None:
+            self._script_ids = self.classes >> 4
+        ids = self._script_ids
         mask = np.zeros(len(ids), dtype=bool)
         for name in names:
             mask |= ids == SCRIPT_IDS.index(name) + 1

@@ -103,6 +103,7 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
     """Translate `sources` with fairseq-generate; '' for empty sources (as the CT2 translator does)."""
     if options.sampling_topk != 1:
         raise VolctransError("the fairseq reference run supports beam search and greedy only")
+    length_cap = length_cap_arguments(translator, options)
     todo = [i for i, text in enumerate(sources) if text.strip()]
     max_pieces = min(options.max_input_pieces, translator.max_input_pieces)
     work = Path(tempfile.mkdtemp(prefix="volctrans-fairseq-"))
@@ -136,8 +137,7 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
             "--source-lang", source_lang, "--target-lang", target_lang,
             "--encoder-langtok", "src", "--decoder-langtok", "--gen-subset", "test",
             "--beam", str(options.beam_size), "--nbest", "1", "--lenpen", str(options.length_penalty),
-            # Same cap as the CT2 translator: max_decoding_length tokens plus the language token.
-            "--max-len-a", "0", "--max-len-b", str(min(options.max_decoding_length, translator.max_output_tokens) + 1),
+            *length_cap,  # same cap as the CT2 translator: max_decoding_length tokens plus the language token
             "--min-len", str(options.min_decoding_length + 1),
             "--max-tokens", str(options.max_batch_tokens), "--required-batch-size-multiple", "1",
             "--num-workers", "0", "--seed", "1",
@@ -165,3 +165,15 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
     match = _TRANSLATED.search(generate.output)
     decode_s = float(match.group(3)) if match else generate.wall_s
     return FairseqRun(hypotheses, pieces, decode_s, generate.wall_s, generate.peak_rss_mb, command)
+
+
+def length_cap_arguments(translator, options) -> list[str]:
+    """fairseq's --max-len-a/b giving the CT2 translator's cap plus the language token.
+
+    Only the fixed cap has an exact fairseq equivalent: fairseq applies --max-len-a to the longest source of each
+    batch, the translator to each sentence (`max_length_ratio`), so references refuse a ratio instead of differing.
+    """
+    if options.max_length_ratio > 0:
+        raise VolctransError("the fairseq reference needs a fixed length cap (max_length_ratio 0): fairseq applies "
+                             "--max-len-a per batch, not per sentence")
+    return ["--max-len-a", "0", "--max-len-b", str(min(options.max_decoding_length, translator.max_output_tokens) + 1)]

@@ -4,6 +4,9 @@ Source tokens are `[__src__, pieces...]` (CT2 appends </s>), the target is force
 stripped from the output. Empty input lines give empty output lines without touching the model. Inputs longer than
 `max_input_pieces` SentencePiece pieces (at most the model's positions minus 2) are truncated to that many pieces,
 and outputs stop at `max_decoding_length` (likewise bounded by the model): documented rules, never a crash.
+With `max_length_ratio` A > 0 each output is also capped at int(A × source pieces + `max_length_extra`), fairseq's
+`--max-len-a/--max-len-b` rule: an undertrained model that repeats itself then stops near the source length
+instead of running to the global cap, which is what makes decoding of weak models slow.
 
 Beam search is re-ranked to match fairseq: CTranslate2 leaves the forced `__tgt__` token's log-prob out of a
 hypothesis score but counts the token in the length normalisation, so it prefers shorter outputs than fairseq. We
@@ -31,6 +34,8 @@ class DecodingOptions:
     length_penalty: float = 1.0
     max_decoding_length: int = 256
     min_decoding_length: int = 0  # output pieces before </s> is allowed (fairseq --min-len minus the language token)
+    max_length_ratio: float = 0.0  # > 0: cap each output at int(ratio × source pieces + max_length_extra) too
+    max_length_extra: int = 10
     max_input_pieces: int = 250
     sampling_topk: int = 1  # 1 = no sampling
     sampling_temperature: float = 1.0
@@ -48,6 +53,8 @@ class DecodingOptions:
             problems.append("min_decoding_length must be between 0 and max_decoding_length")
         if self.max_decoding_length < 1 or self.max_input_pieces < 1 or self.max_batch_tokens < 1:
             problems.append("lengths and batch size must be ≥ 1")
+        if self.max_length_ratio < 0 or self.max_length_extra < 0:
+            problems.append("max_length_ratio and max_length_extra must be ≥ 0")
         if self.sampling_temperature <= 0:
             problems.append("sampling_temperature must be > 0")
         return problems
@@ -118,10 +125,31 @@ class Translator:
             outputs[index] = tokens
         return outputs
 
+    def output_cap(self, source_pieces: int, options: DecodingOptions) -> int:
+        """Most output pieces (language token excluded) for a source of `source_pieces` pieces."""
+        cap = min(options.max_decoding_length, self.max_output_tokens)
+        if options.max_length_ratio > 0:
+            cap = min(cap, int(options.max_length_ratio * source_pieces + options.max_length_extra))
+        return max(cap, 1)
+
     def translate_tokens(self, batch: list[list[str]], target_token: str, options: DecodingOptions) -> list[list[str]]:
         """Translate source token lists (language token first); return output pieces without language tokens."""
+        if options.max_length_ratio <= 0:
+            return self._translate_capped(batch, target_token, options, self.output_cap(0, options))
+        # CT2 takes one cap per call: group the sources by their cap (few distinct values per chunk).
+        groups: dict[int, list[int]] = {}
+        for i, tokens in enumerate(batch):
+            groups.setdefault(self.output_cap(len(tokens) - 1, options), []).append(i)
+        outputs: list[list[str]] = [[] for _ in batch]
+        for cap, indices in groups.items():
+            for i, tokens in zip(indices, self._translate_capped([batch[i] for i in indices], target_token, options, cap)):
+                outputs[i] = tokens
+        return outputs
+
+    def _translate_capped(self, batch: list[list[str]], target_token: str, options: DecodingOptions,
+                          output_cap: int) -> list[list[str]]:
         rescore = options.rescores()
-        cap = min(options.max_decoding_length, self.max_output_tokens) + 1  # +1: the language token
+        cap = output_cap + 1  # +1: the language token
         # CT2 sorts the examples by length and re-batches by tokens internally, then restores order.
         results = self.model.translate_batch(
             batch,

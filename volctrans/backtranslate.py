@@ -43,6 +43,9 @@ class BacktranslateConfig:
     beam_size: int = 4
     sampling_topk: int = 10
     max_decoding_length: int = 256  # output pieces; an undertrained reverse model repeats words up to this cap
+    # Synthetic sources longer than 2× the monolingual sentence (+10 pieces) are degenerate repetitions: cap them,
+    # which also bounds decoding time with a weak reverse model (0: only the model's global cap).
+    max_length_ratio: float = 2.0
     tagged: bool = False
     name: str = "bt"
     shard_size: int = 10_000
@@ -56,6 +59,8 @@ class BacktranslateConfig:
             problems.append("method: must be beam, sampling or noised")
         if self.max_decoding_length < 1:
             problems.append("max_decoding_length: must be ≥ 1")
+        if self.max_length_ratio < 0:
+            problems.append("max_length_ratio: must be ≥ 0")
         if self.shard_size < 1:
             problems.append("shard_size: must be ≥ 1")
         if self.lang == self.source_lang:
@@ -85,7 +90,7 @@ def _shard_path(out: Path, index: int) -> Path:
 
 # Settings that decide what a shard contains; a resumed run must match them or its shards would mix outputs.
 _SHARD_SETTINGS = ("model", "lang", "input", "source_lang", "method", "beam_size", "sampling_topk",
-                   "max_decoding_length", "tagged", "shard_size", "seed")
+                   "max_decoding_length", "max_length_ratio", "tagged", "shard_size", "seed")
 
 
 def _check_shards(config: BacktranslateConfig, out: Path) -> None:
@@ -123,9 +128,11 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
     translator.lang_token(config.source_lang)
     if config.method == "sampling":
         options = DecodingOptions(beam_size=1, sampling_topk=config.sampling_topk,
-                                  max_decoding_length=config.max_decoding_length)
+                                  max_decoding_length=config.max_decoding_length,
+                                  max_length_ratio=config.max_length_ratio)
     else:
-        options = DecodingOptions(beam_size=config.beam_size, max_decoding_length=config.max_decoding_length)
+        options = DecodingOptions(beam_size=config.beam_size, max_decoding_length=config.max_decoding_length,
+                                  max_length_ratio=config.max_length_ratio)
     pair = f"{config.source_lang}-{config.lang}"
     _check_shards(config, out)
     lines = ((number, text) for number, text in iter_lines(config.input) if text.strip())

@@ -36,6 +36,9 @@ PREPARED = "prepared.json"
 LANG_DICT = "langs.txt"
 
 
+VOCAB_FILES = ("spm.model", "spm.vocab", "dict.txt")
+
+
 @dataclass
 class PrepareConfig:
     corpora: list[str]
@@ -50,6 +53,9 @@ class PrepareConfig:
     workers: int = 1
     # Kept as single pieces: the tagged back-translation marker (volctrans.backtranslate.BT_TAG).
     user_symbols: list[str] = field(default_factory=lambda: ["<BT>"])
+    # A prepared folder whose SentencePiece model and dictionary are reused instead of training new ones, so a
+    # model trained on that folder can be fine-tuned on this one (e.g. after adding back-translations).
+    vocab_from: str | None = None
 
     def validate(self) -> list[str]:
         problems = []
@@ -61,6 +67,10 @@ class PrepareConfig:
             problems.append("model_type: must be 'unigram' or 'bpe'")
         if not 0.9 <= self.character_coverage <= 1.0:
             problems.append("character_coverage: must be in [0.9, 1.0]")
+        if self.vocab_from is not None:
+            missing = [name for name in VOCAB_FILES if not (Path(self.vocab_from) / name).is_file()]
+            if missing:
+                problems.append(f"vocab_from: {self.vocab_from} has no {', '.join(missing)} (not a prepared folder)")
         return problems
 
 
@@ -160,6 +170,20 @@ def _train_spm(config: PrepareConfig, sentences: list[str], out: Path) -> None:
     )
 
 
+def reuse_vocabulary(previous: Path, out: Path, langs: list[str]) -> None:
+    """Copy the SentencePiece model and fairseq dictionary of an earlier prepare run. The language tokens fairseq
+    appends to the dictionary come from the language list, so it must be the same for the embeddings to line up."""
+    previous_langs = (previous / "bin" / LANG_DICT).read_text(encoding="utf-8").split() \
+        if (previous / "bin" / LANG_DICT).is_file() else load_prepared(previous).get("langs", [])
+    if previous_langs != langs:
+        raise VolctransError(f"vocab_from: {previous} was prepared for languages {','.join(previous_langs)}, these "
+                             f"corpora have {','.join(langs)}: the language tokens would not line up")
+    if (previous.resolve() != out.resolve()):
+        for name in VOCAB_FILES:
+            shutil.copyfile(previous / name, out / name)
+    logger.info("reusing the SentencePiece model and dictionary of %s", previous)
+
+
 def write_fairseq_dictionary(spm_vocab: Path, dict_path: Path) -> int:
     """fairseq dictionary from the SentencePiece vocabulary: every piece once, specials left to fairseq."""
     specials = {"<unk>", "<s>", "</s>", "<pad>"}
@@ -217,12 +241,16 @@ def prepare(config: PrepareConfig) -> dict:
 
     out = Path(config.out)
     sources = _collect_sources(config)
-    out.mkdir(parents=True, exist_ok=True)
-    train_sentencepiece(config, sources, out)
-    vocabulary = write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
-    processor = spm.SentencePieceProcessor(model_file=str(out / "spm.model"))
     langs = sorted({lang for source in sources for pair in source.pairs.values()
                     for lang in (pair.source_lang, pair.target_lang)})
+    out.mkdir(parents=True, exist_ok=True)
+    if config.vocab_from:
+        reuse_vocabulary(Path(config.vocab_from), out, langs)
+    else:
+        train_sentencepiece(config, sources, out)
+        write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
+    vocabulary = sum(1 for _ in open(out / "dict.txt", encoding="utf-8"))
+    processor = spm.SentencePieceProcessor(model_file=str(out / "spm.model"))
     summary_sources = {}
     for data_source in sources:
         staging = Path(tempfile.mkdtemp(prefix=f".{data_source.directory}.", dir=out))

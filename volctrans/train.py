@@ -88,6 +88,9 @@ class TrainConfig:
     clip_norm: float = 0.0
     weight_decay: float = 0.0
     seed: int = 1
+    # Fine-tune: start from this checkpoint's weights (optimizer, schedule, data position reset) when save_dir has
+    # no checkpoint yet; later runs resume from save_dir as usual. Its data must share this data's dictionary.
+    init_from: str | None = None
     validate_interval_updates: int = 1000
     save_interval_updates: int = 1000
     keep_interval_updates: int = 2
@@ -227,6 +230,9 @@ def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = 
                  "--extra-lang-pairs", repr({name: ",".join(pairs) for name, (_, pairs) in extra.items()}),
                  "--langtoks", repr({name: ("src", "tgt") for name in categories})]
     args += get_scheme(config.weighting).fairseq_args(config, keys, main_source)
+    if config.init_from:
+        # fairseq ignores this once save_dir has checkpoint_last.pt, so reruns resume the fine-tuning itself.
+        args += ["--finetune-from-model", str(Path(config.init_from).resolve())]
     if config.share_all_embeddings:
         args.append("--share-all-embeddings")
     if not use_cuda(config, check_device):
@@ -248,10 +254,27 @@ def check_resume(config: TrainConfig, save_dir: Path) -> None:
                                             + ", ".join(changed) + "); use a new save_dir"])
 
 
+def check_init_dictionary(config: TrainConfig) -> None:
+    """Fine-tuning needs the checkpoint's vocabulary: compare the dictionaries of both prepared folders."""
+    if not config.init_from:
+        return
+    if not Path(config.init_from).is_file():
+        raise VolctransError(f"init_from: {config.init_from}: no such checkpoint")
+    saved_config = Path(config.init_from).parent / TRAIN_CONFIG
+    if not saved_config.is_file():
+        return  # a checkpoint from elsewhere: fairseq reports a shape mismatch if the vocabularies differ
+    previous_data = (yaml.safe_load(saved_config.read_text(encoding="utf-8")) or {}).get("data")
+    previous_dict, current_dict = Path(previous_data or "") / "dict.txt", Path(config.data) / "dict.txt"
+    if previous_dict.is_file() and current_dict.is_file() and previous_dict.read_bytes() != current_dict.read_bytes():
+        raise ConfigError(str(saved_config), [f"init_from: the checkpoint was trained on {previous_data}, whose dictionary "
+                                              f"differs from {config.data}'s (prepare with --vocab-from {previous_data})"])
+
+
 def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     prepared = load_prepared(config.data)
     save_dir = Path(config.save_dir)
     check_resume(config, save_dir)
+    check_init_dictionary(config)
     argv = fairseq_arguments(config, prepared, check_device=not dry_run)
     command = [sys.executable, "-m", "fairseq_cli.train", *argv]
     if config.distributed.world_size > 1:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleaning import text as T
-from cleaning.rules.base import PairBatch, Rule, floats, register_rule
+from cleaning.rules.base import PairBatch, Rule, register_rule
 
 
 @dataclass
@@ -21,7 +21,11 @@ class NumberMismatchParams:
 
 def number_jaccard(src_numbers: list[frozenset[str]], tgt_numbers: list[frozenset[str]]) -> np.ndarray:
     """Jaccard overlap of the digit sequences of each pair; 1 when neither side has any."""
-    return floats((len(a & b) / len(a | b)) if (a or b) else 1.0 for a, b in zip(src_numbers, tgt_numbers))
+    out = np.ones(len(src_numbers))
+    for i in [i for i, (a, b) in enumerate(zip(src_numbers, tgt_numbers)) if a or b]:
+        a, b = src_numbers[i], tgt_numbers[i]
+        out[i] = len(a & b) / len(a | b)
+    return out
 
 
 @register_rule("number_mismatch", NumberMismatchParams, pair=True)
@@ -35,21 +39,16 @@ class NumberMismatch(Rule):
         return scores >= self.params.min_jaccard
 
 
-def terminal_mismatch(src: list[str], tgt: list[str]) -> np.ndarray:
+def terminal_mismatch(src_codes: np.ndarray, tgt_codes: np.ndarray) -> np.ndarray:
     """0 same final punctuation class, 1 one side has none, 2 question/exclamation versus anything else.
 
-    '.', ':' and ';' trade places across languages, so they only count against a missing mark.
+    Takes the `terminal` feature of both sides (codes of `text.terminal_class`). '.', ':' and ';' trade places
+    across languages, so they only count against a missing mark.
     """
-    out = np.zeros(len(src))
-    for i, (s, t) in enumerate(zip(src, tgt)):
-        a, b = T.terminal_class(s), T.terminal_class(t)
-        if a == b:
-            continue
-        if (a in ("?", "!")) != (b in ("?", "!")):
-            out[i] = 2.0
-        elif (a == "") != (b == ""):
-            out[i] = 1.0
-    return out
+    question = (T.TERMINAL_CODES["?"], T.TERMINAL_CODES["!"])
+    src_q, tgt_q = np.isin(src_codes, question), np.isin(tgt_codes, question)
+    missing = (src_codes == 0) != (tgt_codes == 0)
+    return np.where(src_codes == tgt_codes, 0.0, np.where(src_q != tgt_q, 2.0, np.where(missing, 1.0, 0.0)))
 
 
 @dataclass
@@ -66,7 +65,7 @@ class PunctMismatch(Rule):
     """Terminal punctuation differs: "Is it?" / "Es ist." or a truncated side that lost its full stop."""
 
     def score(self, batch: PairBatch) -> np.ndarray:
-        return terminal_mismatch(batch.src.texts, batch.tgt.texts)
+        return terminal_mismatch(batch.src.feature("terminal"), batch.tgt.feature("terminal"))
 
     def accept(self, scores: np.ndarray) -> np.ndarray:
         return scores < (2.0 if self.params.level == "question" else 1.0)

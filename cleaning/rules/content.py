@@ -27,10 +27,14 @@ class Identical(Rule):
 
     def score(self, batch: PairBatch) -> np.ndarray:
         out = np.zeros(len(batch))
-        for i, (s, t) in enumerate(zip(batch.src.texts, batch.tgt.texts)):
-            # Copies start alike and have about the same length: most pairs leave at these cheap checks.
-            if (len(s) < self.params.min_chars or s[:2].casefold() != t[:2].casefold()
-                    or abs(len(s) - len(t)) > 0.3 * max(len(s), len(t)) + 3):
+        src, tgt = batch.src.texts, batch.tgt.texts
+        # Copies have about the same length and start alike: most pairs leave at these cheap checks (the
+        # length test for the whole batch at once).
+        ls, lt = batch.src.feature("chars"), batch.tgt.feature("chars")
+        similar = (ls >= self.params.min_chars) & (np.abs(ls - lt) <= 0.3 * np.maximum(ls, lt) + 3)
+        for i in np.flatnonzero(similar).tolist():
+            s, t = src[i], tgt[i]
+            if s[:2].casefold() != t[:2].casefold():
                 continue
             a = _NON_WORD.sub("", s).casefold()
             b = _NON_WORD.sub("", t).casefold()
@@ -94,10 +98,14 @@ class RepeatedWords(Rule):
     def score(self, side: Side) -> np.ndarray:
         out = np.zeros(len(side))
         max_repeats, max_share, min_words = self.params.max_repeats, self.params.max_share, self.params.min_words
-        for i, toks in enumerate(side.feature("tokens")):
+        tokens = side.feature("tokens")
+        # Only texts with a word twice (set size < word count, at C speed) can score above 0, unless the share
+        # test below can hold for all-distinct words (max_share ≤ 1/n).
+        todo = [i for i, toks in enumerate(tokens) if len(toks) >= 2 and (
+            len(set(toks)) < len(toks) or (len(toks) >= min_words and len(toks) <= len(toks) * (1 - max_share) + 1))]
+        for i in todo:
+            toks = tokens[i]
             n = len(toks)
-            if n < 2:
-                continue
             score = 0.0
             # Cheap C-level checks first: most segments have no word twice in a row and no dominant word.
             if any(map(str.__eq__, toks, toks[1:])):

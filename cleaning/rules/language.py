@@ -94,12 +94,14 @@ class WrongLang(Rule):
                 judge &= ~settled
         if self.params.stopword_hits > 0:
             candidates = np.flatnonzero(judge)
-            settled = stopword_decides([side.texts[i] for i in candidates], side.lang, self._languages(),
-                                       self.params.stopword_hits)
+            picked = candidates.tolist()
+            tokens = side.feature("tokens")  # usually cached already (repeated_words, learned)
+            settled = stopword_decides([side.texts[i] for i in picked], side.lang, self._languages(),
+                                       self.params.stopword_hits, tokens=[tokens[i] for i in picked])
             judge[candidates[settled]] = False
         judge = np.flatnonzero(judge)
         if len(judge):
-            p_exp, p_other = self._identifier().probabilities([side.texts[i] for i in judge], side.lang)
+            p_exp, p_other = self._identifier().probabilities([side.texts[i] for i in judge.tolist()], side.lang)
             log_ratio = np.log(p_exp + EPS) - np.log(p_other + EPS)
             out[judge] = np.where(p_exp >= self.params.min_prob, log_ratio, -np.inf)
         return out

@@ -12,6 +12,7 @@ if [ -f "$out/manifest.json" ]; then skip "$out"; exit 0; fi
 for xx in ${LANGS//,/ }; do
   mono="$RUN/corpus/mono/$xx.txt"
   volctrans backtranslate -m "$RUN/model-base" -l "$xx" -i "$mono" -o "$out.partial" --tagged --method sampling \
+    --max-length-ratio "$MAX_LEN_RATIO" \
     2>>"$RUN/log/backtranslate.log" >/dev/null
 done
 mv "$out.partial" "$out"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stage 3: joint SentencePiece + fairseq binarization, one source per corpus (clean LibreOffice pairs, and the
-# back-translated `bt` source once stage 2 has made it).
+# back-translated `bt` source once stage 2 has made it, encoded with the base vocabulary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
@@ -10,5 +10,9 @@ stage "3 ($WHICH): prepare"
 out="$RUN/prepared-$WHICH"
 if [ -f "$out/prepared.json" ]; then skip "$out"; exit 0; fi
 corpora=("$RUN/corpus/libreoffice")
-[ "$WHICH" = final ] && corpora+=("$RUN/corpus/bt")
-volctrans prepare --config "$CONF/prepare.yaml" --corpora "${corpora[@]}" --out "$out" 2>>"$RUN/log/prepare-$WHICH.log"
+extra=()
+# final: the base vocabulary is kept, so the final model can start from the base checkpoint (stage 4).
+[ "$WHICH" = final ] && corpora+=("$RUN/corpus/bt") && extra=(--vocab-from "$RUN/prepared-base")
+volctrans prepare --config "$CONF/prepare.yaml" --corpora "${corpora[@]}" --out "$out" "${extra[@]}" \
+  2>>"$RUN/log/prepare-$WHICH.log" >/dev/null
+python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('binarized train pairs:', {s: sum(c['train'] for c in v['pairs'].values()) for s, v in m['sources'].items()}, '| vocabulary', m['vocabulary'])" "$out/prepared.json"

@@ -16,7 +16,8 @@ for xx in ${LANGS//,/ }; do
     [ -f "$base.src" ] || zcat -f "$test_file" | cut -f"$src_col" > "$base.src"
     [ -f "$base.ref" ] || zcat -f "$test_file" | cut -f"$ref_col" > "$base.ref"
     [ -f "$base.$WHICH.hyp" ] || volctrans translate -m "$MODEL" -s "$src" -t "$tgt" -i "$base.src" \
-      -o "$base.$WHICH.hyp" --beam "$BEAM" --quiet
+      -o "$base.$WHICH.hyp" --beam "$BEAM" --quiet \
+      --max-decoding-length "$MAX_LEN" --max-length-ratio "$MAX_LEN_RATIO"
   done
 done
 echo "translations: $RUN/test/*.$WHICH.hyp"

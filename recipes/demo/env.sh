@@ -3,8 +3,11 @@ RUN=${RUN:-runs/demo}
 SAMPLE=${SAMPLE:-data/sample}
 CONF=${CONF:-recipes/demo}
 BEAM=${BEAM:-4}
-# Test sentences are short; a tiny, undertrained model tends to repeat itself up to the cap, so keep it modest.
+# Test sentences are short; a tiny, undertrained model tends to repeat itself up to the cap, so keep it modest,
+# and stop each output at 2 × its source pieces + 10 (fairseq's --max-len-a/b rule): decoding a weak model that
+# repeats itself otherwise costs more than training it.
 MAX_LEN=${MAX_LEN:-128}
+MAX_LEN_RATIO=${MAX_LEN_RATIO:-2}
 LANGS=${LANGS:-$(ls -d "$SAMPLE"/en-*/ | xargs -n1 basename | sed 's/^en-//' | paste -sd, -)}
 # Two cores: one intra-op thread per process keeps concurrent stages from oversubscribing them.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}

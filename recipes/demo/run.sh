@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU (measured 28–48 min on 2 cores: docs/benchmarks.md).
+# Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU (time measured on 2 cores:
+# docs/benchmarks.md, "Demo").
 #   1 clean → 3 prepare (base) → 4 train (base) → 5 export (base) → 2 back-translate with the base model →
-#   3 prepare (clean + bt) → 4 train (bilevel weights) → 5 export → 6 translate → 7 eval → 8 bench
+#   3 prepare (clean + bt, base vocabulary) → 4 fine-tune the base model with bilevel weights → 5 export →
+#   6 translate → 7 eval → 8 bench
 # Every stage is a script of its own in this folder and skips work whose output exists, so rerunning resumes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,18 +12,26 @@ mkdir -p "$RUN/log"
 D=recipes/demo
 start=$(date +%s)
 
-bash $D/01-clean.sh
-bash $D/03-prepare.sh base
-bash $D/04-train.sh base
-bash $D/05-export.sh base
-bash $D/02-backtranslate.sh
-bash $D/03-prepare.sh final
-bash $D/04-train.sh final
-MODEL="$RUN/model" bash $D/05-export.sh final
-bash $D/06-translate.sh base
-MODEL="$RUN/model" bash $D/06-translate.sh final
-bash $D/07-eval.sh
-bash $D/08-bench.sh
+# Each stage's wall time goes to $RUN/log/stage_times.tsv (and is printed), so slow stages are visible.
+timed() {
+  local t0=$(date +%s)
+  "$@"
+  printf '%s\t%s\n' "$*" "$(( $(date +%s) - t0 ))" | sed "s|$D/||" | tee -a "$RUN/log/stage_times.tsv" \
+    | awk -F'\t' '{printf "(%s: %d s)\n", $1, $2}'
+}
+
+timed bash $D/01-clean.sh
+timed bash $D/03-prepare.sh base
+timed bash $D/04-train.sh base
+timed bash $D/05-export.sh base
+timed bash $D/02-backtranslate.sh
+timed bash $D/03-prepare.sh final
+timed bash $D/04-train.sh final
+MODEL="$RUN/model" timed bash $D/05-export.sh final
+timed bash $D/06-translate.sh base
+MODEL="$RUN/model" timed bash $D/06-translate.sh final
+timed bash $D/07-eval.sh
+timed bash $D/08-bench.sh
 
 stage "learned source weights (bilevel)"
 volctrans plot-weights "$RUN/checkpoints-final/weights.jsonl" -o "$RUN/weights.png" 2>/dev/null >/dev/null

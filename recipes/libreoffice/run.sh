@@ -3,7 +3,7 @@
 #   1 data (apt-get download, align, split by page)   2 clean   3 prepare   4 train   5 average   6 export
 #   7 translate the test sets   8 eval
 # Each stage skips work whose output exists; training resumes from checkpoint_last.pt.
-# CPU-only machines: DEVICE=cpu FP16=false (expect weeks — see README.md here); GPU: defaults.
+# CPU-only machines: DEVICE=cpu FP16=false (measured: about a year for the full run — README.md here); GPU: defaults.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-runs/libreoffice}

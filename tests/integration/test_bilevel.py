@@ -74,3 +74,54 @@ def test_sampling_mode_and_plot(prepared, tmp_path):
     png = tmp_path / "weights.png"
     assert main(["plot-weights", str(prepared / "sampling/weights.jsonl"), "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fine_tune_from_base_with_reused_vocabulary(prepared, capsys):
+    """The demo's path: base model on the clean source → prepare clean + noisy on the base vocabulary → bilevel
+    fine-tuning from the base checkpoint; a rerun resumes the fine-tuning instead of starting it again."""
+    work = prepared
+    assert main(["prepare", "--corpora", str(DATA / "tiny"), "--out", str(work / "base-data"), "--vocab-size", "1200"]) == 0
+    base = {"data": str(work / "base-data"), "save_dir": str(work / "base"), "weighting": "temperature",
+            "max_update": 6, **TINY}
+    (work / "base.yaml").write_text(yaml.safe_dump(base))
+    assert main(["train", "--config", str(work / "base.yaml")]) == 0
+
+    # A vocabulary trained on other data cannot serve a checkpoint: refused before fairseq starts.
+    mismatched = _train(work, "mismatch", weighting="temperature", init_from=str(work / "base/checkpoint_last.pt"))
+    assert main(["train", "--config", str(mismatched)]) == 1
+    assert "whose dictionary differs" in capsys.readouterr().err
+
+    assert main(["prepare", "--corpora", str(DATA / "tiny"), str(work / "noisy"), "--out", str(work / "final-data"),
+                 "--vocab-from", str(work / "base-data")]) == 0
+    assert (work / "final-data/dict.txt").read_bytes() == (work / "base-data/dict.txt").read_bytes()
+    config = {"data": str(work / "final-data"), "save_dir": str(work / "final"), "weighting": "bilevel",
+              "max_update": 4, "init_from": str(work / "base/checkpoint_last.pt"), **TINY,
+              "bilevel": {"log_interval": 1}}
+    (work / "final.yaml").write_text(yaml.safe_dump(config))
+    first = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(work / "final.yaml")],
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "loading pretrained model from" in first.stdout + first.stderr
+    records = [json.loads(line) for line in (work / "final/weights.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in records] == [1, 2, 3, 4]  # counting restarts: a fine-tuning run, not a resume
+    base_weights = torch.load(work / "base/checkpoint_last.pt", map_location="cpu", weights_only=False)["model"]
+    tuned_weights = torch.load(work / "final/checkpoint_last.pt", map_location="cpu", weights_only=False)["model"]
+    key = "encoder.embed_tokens.weight"
+    assert base_weights[key].shape == tuned_weights[key].shape
+    # 4 Adam steps at lr ≤ 0.003 move weights a little; a fresh initialisation would be far from the base.
+    assert (base_weights[key] - tuned_weights[key]).abs().max() < 0.05
+
+    again = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(work / "final.yaml"),
+                            "--set", "max_update=5"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "loading pretrained model from" not in again.stdout + again.stderr
+    assert [json.loads(line)["update"] for line in (work / "final/weights.jsonl").read_text().splitlines()][-1] == 5
+
+
+def test_vocab_from_refuses_other_languages(prepared, tmp_path, capsys):
+    assert main(["prepare", "--corpora", str(DATA / "tiny"), "--out", str(tmp_path / "de-only"), "--langs", "de",
+                 "--vocab-size", "1000"]) == 0
+    assert main(["prepare", "--corpora", str(DATA / "tiny"), "--out", str(tmp_path / "both"),
+                 "--vocab-from", str(tmp_path / "de-only")]) == 1
+    assert "language tokens would not line up" in capsys.readouterr().err
+    assert not (tmp_path / "both/prepared.json").exists()

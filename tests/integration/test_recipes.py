@@ -56,3 +56,14 @@ def test_tiny_real_run(tmp_path):
     scores = json.loads((work / "scores.json").read_text())
     assert {p["pair"] for p in scores["pairs"]} == {"en-de", "de-en", "en-zh", "zh-en"}
     assert "volctrans" in scores["average"]
+
+
+@pytest.mark.parametrize("config", ["recipes/demo/train-base.yaml", "recipes/demo/train-final.yaml",
+                                    "recipes/demo/prepare.yaml", "recipes/libreoffice/train.yaml",
+                                    "recipes/libreoffice/prepare.yaml"])
+def test_recipe_configs_validate(config):
+    # The recipes give prepare its corpora on the command line, as here.
+    command = ["prepare", "--corpora", "runs/corpus"] if "prepare" in config else ["train"]
+    check = subprocess.run([sys.executable, "-m", "volctrans.cli.main", *command, "--config", config, "--check"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr

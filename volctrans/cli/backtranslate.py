@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--sampling-topk", type=int, default=10)
     parser.add_argument("--max-decoding-length", type=int, default=256, help="output pieces at most per sentence")
+    parser.add_argument("--max-length-ratio", type=float, default=2.0,
+                        help="cap each synthetic source at int(ratio × input pieces + 10) pieces (0: off)")
     parser.add_argument("--tagged", action="store_true", help="prefix synthetic sources with <BT>")
     parser.add_argument("--name", default="bt", help="source name of the corpus")
     parser.add_argument("--shard-size", type=int, default=10_000, help="lines per resumable shard")
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     config = from_dict(BacktranslateConfig, {
         "model": args.model, "lang": args.lang, "input": args.input, "out": args.out, "source_lang": args.source_lang,
         "method": args.method, "beam_size": args.beam, "sampling_topk": args.sampling_topk,
-        "max_decoding_length": args.max_decoding_length, "tagged": args.tagged,
+        "max_decoding_length": args.max_decoding_length, "max_length_ratio": args.max_length_ratio, "tagged": args.tagged,
         "name": args.name, "shard_size": args.shard_size, "seed": args.seed, "device": args.device,
         "threads": args.threads}, source="command line")
     manifest = backtranslate(config)

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clean-lexicon": ("volctrans.cli.clean_lexicon", "learn the word-translation lexicon of the `lexical` rule"),
     "clean-bench": ("volctrans.cli.clean_bench", "noisy-benchmark F1 and speed of volctrans vs peers"),
     "backtranslate": ("volctrans.cli.backtranslate", "monolingual text → synthetic bitext (a `bt` source)"),
+    "select": ("volctrans.cli.select", "G-DIG data selection: influence on a seed set + gradient clustering"),
     "prepare": ("volctrans.cli.prepare", "train SentencePiece, encode and binarize corpora for fairseq"),
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
     "average": ("volctrans.cli.average", "average the last N checkpoints (before export)"),

@@ -15,6 +15,10 @@ def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--length-penalty", type=float, default=1.0, help="score / length^penalty, as fairseq --lenpen")
     parser.add_argument("--max-decoding-length", type=int, default=256, help="output pieces at most (model-bounded)")
     parser.add_argument("--min-decoding-length", type=int, default=0, help="output pieces before </s> may end it")
+    parser.add_argument("--max-length-ratio", type=float, default=0.0, metavar="A",
+                        help="also cap each output at int(A × source pieces + --max-length-extra), as fairseq "
+                             "--max-len-a/b (0: off)")
+    parser.add_argument("--max-length-extra", type=int, default=10, metavar="B")
     parser.add_argument("--max-input-pieces", type=int, default=250,
                         help="longer inputs are truncated to their first N SentencePiece pieces (model-bounded)")
     parser.add_argument("--sampling-topk", type=int, default=1, help=">1 samples from the top k (needs --beam 1)")
@@ -37,6 +41,7 @@ def decoding_options(args: argparse.Namespace) -> DecodingOptions:
     return DecodingOptions(
         beam_size=args.beam, length_penalty=args.length_penalty, max_decoding_length=args.max_decoding_length,
         min_decoding_length=args.min_decoding_length,
+        max_length_ratio=args.max_length_ratio, max_length_extra=args.max_length_extra,
         max_input_pieces=args.max_input_pieces, sampling_topk=args.sampling_topk,
         sampling_temperature=args.sampling_temperature, replace_unknowns=args.replace_unknowns,
         max_batch_tokens=args.batch_tokens, fairseq_scoring=not args.ct2_scoring,

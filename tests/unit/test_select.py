@@ -1,0 +1,271 @@
+"""G-DIG selection: per-example gradients, the influence formula and its sign, resampling, the CLI end to end.
+
+The model is a tiny fairseq transformer built in-process (no fairseq-train) from a SentencePiece model trained on
+tests/data/tiny and a few Adam steps, saved in the checkpoint layout `volctrans train` writes.
+"""
+
+import argparse
+import gzip
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from volctrans.cli.main import main
+from volctrans.config import from_dict
+from volctrans.errors import ConfigError, VolctransError
+from volctrans.select import (
+    GradientScorer, SelectConfig, budget_count, collate, influence, load_model, per_example_grads_hooks,
+    per_example_grads_loop, per_example_loss, precondition, resample, select_modules,
+)
+
+
+def _rows(data_dir, split="train"):
+    with gzip.open(data_dir / f"tiny/en-de/{split}.tsv.gz", "rt", encoding="utf-8") as handle:
+        return [line.rstrip("\n").split("\t") for line in handle]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """prepared folder + checkpoint of a tiny en→de model, and the pairs it was trained on."""
+    import sentencepiece as spm
+    from fairseq.models.transformer import TransformerModel, base_architecture
+
+    from tests.conftest import DATA
+    from volctrans.prepare import write_fairseq_dictionary
+
+    work = tmp_path_factory.mktemp("select")
+    prepared = work / "prepared"
+    (prepared / "bin").mkdir(parents=True)
+    rows = _rows(DATA)
+    spm.SentencePieceTrainer.train(sentence_iterator=iter([r[0] for r in rows] + [r[1] for r in rows]),
+                                   model_prefix=str(prepared / "spm"), vocab_size=300, minloglevel=2,
+                                   hard_vocab_limit=False)
+    write_fairseq_dictionary(prepared / "spm.vocab", prepared / "dict.txt")
+    (prepared / "bin/langs.txt").write_text("de\nen\n")
+    args = argparse.Namespace(encoder_layers=1, decoder_layers=2, encoder_embed_dim=32, decoder_embed_dim=32,
+                              encoder_ffn_embed_dim=64, decoder_ffn_embed_dim=64, encoder_attention_heads=2,
+                              decoder_attention_heads=2, share_all_embeddings=True, dropout=0.0,
+                              encoder_normalize_before=True, decoder_normalize_before=True,
+                              max_source_positions=64, max_target_positions=64, arch="transformer")
+    base_architecture(args)
+    from fairseq.data import Dictionary
+
+    dictionary = Dictionary.load(str(prepared / "dict.txt"))
+    for lang in ("de", "en"):
+        dictionary.add_symbol(f"__{lang}__")
+
+    class _Task:
+        source_dictionary = target_dictionary = dictionary
+
+    torch.manual_seed(0)
+    model = TransformerModel.build_model(args, _Task())
+    checkpoint = work / "checkpoint.pt"
+    torch.save({"cfg": {"model": args, "task": argparse.Namespace(data=str(prepared / "bin"))},
+                "model": model.state_dict()}, checkpoint)
+    # A few Adam steps so gradients are those of a model that has learnt something.
+    loaded = load_model(checkpoint)
+    config = SelectConfig("", "", "", "en", "de", 0.3, "")
+    scorer = GradientScorer(loaded, config)
+    examples = [scorer.encode(s, t) for s, t, *_ in rows[:160]]
+    optimizer = torch.optim.Adam(loaded.model.parameters(), lr=3e-3)
+    loaded.model.train()
+    for step in range(30):
+        batch = collate(examples[(step * 16) % 160:(step * 16) % 160 + 16], scorer.pad, scorer.eos)
+        optimizer.zero_grad()
+        per_example_loss(loaded.model, batch, scorer.pad).mean().backward()
+        optimizer.step()
+    torch.save({"cfg": {"model": args, "task": argparse.Namespace(data=str(prepared / "bin"))},
+                "model": loaded.model.state_dict()}, checkpoint)
+    return {"work": work, "prepared": prepared, "checkpoint": checkpoint, "rows": rows}
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny):
+    return load_model(tiny["checkpoint"])
+
+
+def _scorer(loaded, **overrides):
+    return GradientScorer(loaded, SelectConfig("", "", "", "en", "de", 0.3, "", **overrides))
+
+
+def test_per_example_gradients_equal_batch_of_one_autograd(tiny, loaded):
+    scorer = _scorer(loaded, params=["decoder.layers.*.fc2", "encoder.layers.0.fc1"])
+    examples = [scorer.encode(s, t) for s, t, *_ in tiny["rows"][:6]]  # different lengths: padding on both sides
+    hooks = per_example_grads_hooks(loaded.model, scorer.modules, examples, scorer.pad, scorer.eos)
+    loop = per_example_grads_loop(loaded.model, scorer.modules, examples, scorer.pad, scorer.eos)
+    params = [p for _, m in scorer.modules for p in (m.weight, m.bias)]
+    for index, example in enumerate(examples):
+        loaded.model.zero_grad()
+        per_example_loss(loaded.model, collate([example], scorer.pad, scorer.eos), scorer.pad).sum().backward()
+        reference = torch.cat([p.grad.reshape(-1) for p in params])
+        assert torch.allclose(loop[index], reference, atol=1e-6)
+        assert torch.allclose(hooks[index], reference, atol=1e-5, rtol=1e-4)
+    loaded.model.zero_grad()
+    assert hooks.shape == (6, scorer.dim) and float(hooks.abs().max()) > 0
+
+
+def test_hooks_refuse_tied_weights(loaded):
+    with pytest.raises(VolctransError, match="tied"):
+        _scorer(loaded, params=["decoder.output_projection"], per_example="hooks")
+    with pytest.raises(VolctransError, match="no Linear module matches decoder.nothing"):
+        select_modules(loaded.model, ["decoder.nothing"])
+
+
+def test_influence_matches_explicit_damped_fisher_solve():
+    generator = torch.Generator().manual_seed(3)
+    seed_grads = torch.randn(5, 7, generator=generator)
+    pool_grads = torch.randn(4, 7, generator=generator)
+    fisher = seed_grads.pow(2).mean(0)
+    damping = 0.1
+    v = precondition(seed_grads.mean(0), fisher, damping)
+    lam = damping * fisher.mean()
+    explicit = torch.stack([-(g @ torch.linalg.solve(torch.diag(fisher) + lam * torch.eye(7), seed_grads.mean(0)))
+                            for g in pool_grads])
+    # the issue's form: −mean over seed examples of g(z)ᵀ(F + λI)⁻¹g(q)
+    per_seed = torch.stack([torch.stack([-(g @ torch.linalg.solve(torch.diag(fisher) + lam * torch.eye(7), q))
+                                         for q in seed_grads]).mean() for g in pool_grads])
+    assert torch.allclose(influence(pool_grads, v).float(), explicit, atol=1e-5)
+    assert torch.allclose(explicit, per_seed, atol=1e-5)
+    assert torch.allclose(precondition(seed_grads.mean(0), None, damping), seed_grads.mean(0))
+
+
+def test_a_step_on_a_beneficial_example_lowers_the_seed_loss(tiny, loaded):
+    """The sign convention: influence < 0 (beneficial) ⇒ a preconditioned SGD step on z lowers the seed loss."""
+    import copy
+    import dataclasses
+
+    # float64 so that a step small enough for the first-order prediction to hold is not lost in rounding
+    loaded = dataclasses.replace(loaded, model=copy.deepcopy(loaded.model).double())
+    scorer = _scorer(loaded)
+    seed = [scorer.encode(s, t) for s, t, *_ in _rows_dev(tiny)]
+    grads = per_example_grads_loop(loaded.model, scorer.modules, seed, scorer.pad, scorer.eos)
+    fisher = grads.pow(2).mean(0)
+    v = precondition(grads.mean(0), fisher, 0.1)
+    lam = 0.1 * fisher.mean()
+    # pool: clean pairs and misaligned ones (target of another pair)
+    rows = tiny["rows"][200:230]
+    pool = [scorer.encode(s, t) for s, t, *_ in rows] + [scorer.encode(rows[i][0], rows[-1 - i][1]) for i in range(10)]
+    pool_grads = per_example_grads_loop(loaded.model, scorer.modules, pool, scorer.pad, scorer.eos)
+    scores = influence(pool_grads, v)
+    params = [p for _, m in scorer.modules for p in (m.weight, m.bias)]
+    batch = collate(seed, scorer.pad, scorer.eos)
+
+    def seed_loss():
+        with torch.no_grad():
+            return float(per_example_loss(loaded.model, batch, scorer.pad).mean())
+
+    before = seed_loss()
+    for index in (int(scores.argmin()), int(scores.argmax())):
+        eta = 1e-5 / abs(float(scores[index]))  # a small step: predicted |Δ seed loss| = 1e-5
+        step = eta * pool_grads[index] / (fisher + lam)  # θ' = θ − η (F + λI)⁻¹ g(z)
+        saved = [p.detach().clone() for p in params]
+        with torch.no_grad():
+            offset = 0
+            for p in params:
+                p -= step[offset:offset + p.numel()].view_as(p)
+                offset += p.numel()
+        change = seed_loss() - before
+        with torch.no_grad():
+            for p, original in zip(params, saved):
+                p.copy_(original)
+        # first-order prediction: Δ seed loss ≈ η · influence
+        assert change == pytest.approx(eta * float(scores[index]), rel=0.1)
+        assert (change < 0) == (float(scores[index]) < 0)
+    assert float(scores.min()) < 0 < float(scores.max())
+
+
+def _rows_dev(tiny):
+    from tests.conftest import DATA
+
+    return _rows(DATA, "dev")
+
+
+def test_resample_round_robin_and_proportional():
+    scores = np.array([-5.0, -1.0, -4.0, -3.0, -2.0, -0.5, -6.0])
+    labels = np.array([0, 0, 1, 1, 1, 1, 2])
+    chosen = resample(scores, labels, 4, "round_robin")
+    # one per cluster (best first: 0, 2, 6), then the second best of clusters 0 and 1 → budget reached after 4
+    assert chosen.tolist() == [0, 1, 2, 6]
+    assert resample(scores, labels, 100, "round_robin").tolist() == list(range(7))
+    proportional = resample(scores, labels, 4, "proportional")
+    assert len(proportional) == 4 and set(proportional.tolist()) >= {2, 3}  # cluster 1 (4 of 7) gets 2
+    assert budget_count(0.3, 10) == 3 and budget_count(5, 3) == 3 and budget_count(2.0, 10) == 2
+
+
+def test_config_reports_all_problems_at_once():
+    with pytest.raises(ConfigError) as error:
+        from_dict(SelectConfig, {"checkpoint": "c", "pool": "p", "seed_file": "s", "src_lang": "en",
+                                 "tgt_lang": "de", "budget": 2.5, "output": "o", "fisher": "kfac",
+                                 "clusters": 0})
+    text = str(error.value)
+    for expected in ("budget: a count must be a whole number", "fisher: must be diagonal", "clusters: must be ≥ 1"):
+        assert expected in text
+    with pytest.raises(ConfigError, match="unknown key 'bogus'.*expected a number, got 'x'"):
+        from_dict(SelectConfig, {"checkpoint": "c", "pool": "p", "seed_file": "s", "src_lang": "en",
+                                 "tgt_lang": "de", "budget": "x", "output": "o", "bogus": 1})
+
+
+def _pool(tiny, path):
+    """tiny train pairs with a provenance column, some misaligned, plus malformed rows."""
+    rows = tiny["rows"][:120]
+    with open(path, "wb") as handle:
+        for index, (source, target, *_) in enumerate(rows):
+            if index % 4 == 3:
+                target = rows[(index * 7) % len(rows)][1]
+            handle.write(f"{source}\t{target}\tprov:{index}\textra col\n".encode())
+            if index == 10:
+                handle.write(b"no tab here\n")
+            if index == 20:
+                handle.write(b"bad \xff utf8\tx\n")
+    return path
+
+
+def _select_args(tiny, tmp_path, pool, out, scores, *extra):
+    return ["select", "--checkpoint", str(tiny["checkpoint"]), "--pool", str(pool), "--seed",
+            str(tiny["work"] / "seed.tsv"), "-s", "en", "-t", "de", "--budget", "0.3", "-o", str(out),
+            "--scores", str(scores), "--clusters", "4", "--no-progress", *extra]
+
+
+def test_cli_selects_budget_in_pool_order_with_extra_columns(tiny, tmp_path, capsys, caplog):
+    from tests.conftest import DATA
+
+    (tiny["work"] / "seed.tsv").write_text("".join(f"{s}\t{t}\n" for s, t, *_ in _rows(DATA, "dev")))
+    pool = _pool(tiny, tmp_path / "pool.tsv")
+    out, scores = tmp_path / "selected.tsv", tmp_path / "scores.tsv"
+    assert main(_select_args(tiny, tmp_path, pool, out, scores)) == 0
+    summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert summary["rows"] == 120 and summary["malformed"] == 2 and summary["budget"] == 36
+    assert f"{pool}:12: missing column" in caplog.text and f"{pool}:23: invalid UTF-8" in caplog.text
+    pool_lines = pool.read_bytes().decode("utf-8", "replace").splitlines()
+    selected = out.read_text(encoding="utf-8").splitlines()
+    assert len(selected) == summary["selected"] == min(36, summary["beneficial"])
+    positions = [pool_lines.index(line) for line in selected]
+    assert positions == sorted(positions)  # pool order, rows unchanged (extra columns included)
+    assert all(line.endswith("\textra col") for line in selected)
+    table = [line.split("\t") for line in scores.read_text().splitlines()]
+    assert table[0] == ["line", "influence", "beneficial", "cluster", "selected"] and len(table) == 121
+    for line, score, beneficial, cluster, chosen in table[1:]:
+        assert (float(score) < 0) == (beneficial == "1")
+        assert chosen == "0" or beneficial == "1"
+        assert 0 <= int(cluster) < 4
+    assert sum(row[4] == "1" for row in table[1:]) == len(selected)
+    # reproducible: same seed, same bytes
+    again, again_scores = tmp_path / "again.tsv", tmp_path / "again-scores.tsv"
+    assert main(_select_args(tiny, tmp_path, pool, again, again_scores)) == 0
+    assert again.read_bytes() == out.read_bytes() and again_scores.read_bytes() == scores.read_bytes()
+
+
+def test_cli_bad_seed_file_is_located_and_leaves_no_output(tiny, tmp_path, capsys):
+    (tiny["work"] / "seed.tsv").write_text("a\tb\nonly one column\n")
+    pool = _pool(tiny, tmp_path / "pool.tsv")
+    out, scores = tmp_path / "out" / "selected.tsv", tmp_path / "out" / "scores.tsv"
+    assert main(_select_args(tiny, tmp_path, pool, out, scores)) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{tiny['work'] / 'seed.tsv'}:2: missing column" in error
+    assert not out.exists() and not scores.exists()
+    assert main(_select_args(tiny, tmp_path, tmp_path / "missing.tsv", out, scores)) == 1
+    assert "missing.tsv: pool not found" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
