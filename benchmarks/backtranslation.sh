@@ -15,7 +15,7 @@
 # selects checkpoints) with `volctrans eval` (chrF++, BLEU); the reverse model on the de→en test split.
 # Every step is skipped when its output exists, so rerunning resumes.
 #
-# Usage: benchmarks/backtranslation.sh [WORK_DIR]   (needs `volctrans` on PATH)
+# Usage: benchmarks/backtranslation.sh [WORK_DIR]   (needs `volctrans` on PATH; ~75 min on 2 shared CPU cores)
 # Environment: LO_FULL (an existing `volctrans data libreoffice-help` corpus with en-de; built when unset),
 # PARALLEL (4000), MONO (16000), VOCAB (4000), REV_UPDATES (800), UPDATES (700), LR (0.005),
 # BT_METHOD (beam | sampling | noised), SYSTEMS (base bt bt_tagged bilevel), MAX_LEN (128 output pieces)
