@@ -24,12 +24,14 @@ log_interval: 10
 YAML
 printf '| run | s/update | × plain | peak RSS MB | × plain |\n|---|---|---|---|---|\n'
 plain_time=""; plain_rss=""
-for run in "plain:weighting=temperature" "bilevel-interval1:weighting=bilevel" \
-           "bilevel-interval2:weighting=bilevel:bilevel={interval: 2}" \
-           "bilevel-lisa1:weighting=bilevel:bilevel={lisa_layers: 1, lisa_interval: 20}"; do
-  name=${run%%:*}; IFS=: read -ra sets <<<"${run#*:}"
+# name;--set value;--set value… (';' separates: the YAML values contain ':')
+for run in "plain;weighting=temperature" "bilevel-interval1;weighting=bilevel" \
+           "bilevel-interval2;weighting=bilevel;bilevel={interval: 2}" \
+           "bilevel-lisa1;weighting=bilevel;bilevel={lisa_layers: 1, lisa_interval: 20}"; do
+  name=${run%%;*}; IFS=';' read -ra sets <<<"${run#*;}"
   args=(); for s in "${sets[@]}"; do args+=(--set "$s"); done
-  volctrans train --config "$WORK/base.yaml" --set "save_dir=$WORK/$name" "${args[@]}" > "$WORK/$name.log" 2>&1
+  volctrans train --config "$WORK/base.yaml" --set "save_dir=$WORK/$name" "${args[@]}" > "$WORK/$name.log" 2>&1 \
+    || { echo "$name: training failed:"; tail -5 "$WORK/$name.log"; exit 1; }
   # fairseq's last epoch summary carries the cumulative training wall time (no start-up, no validation).
   wall=$(grep -a "| train |" "$WORK/$name.log" | tail -1 | sed -E 's/.*train_wall ([0-9.]+).*/\1/')
   rss=$(python3 -c "import json; print(json.load(open('$WORK/$name/train_summary.json'))['peak_rss_mb'])")
