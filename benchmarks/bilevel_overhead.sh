@@ -27,6 +27,7 @@ plain_time=""; plain_rss=""
 # name;--set value;--set value… (';' separates: the YAML values contain ':')
 for run in "plain;weighting=temperature" "bilevel-interval1;weighting=bilevel" \
            "bilevel-interval2;weighting=bilevel;bilevel={interval: 2}" \
+           "bilevel-interval3;weighting=bilevel;bilevel={interval: 3}" \
            "bilevel-lisa1;weighting=bilevel;bilevel={lisa_layers: 1, lisa_interval: 20}"; do
   name=${run%%;*}; IFS=';' read -ra sets <<<"${run#*;}"
   args=(); for s in "${sets[@]}"; do args+=(--set "$s"); done
