@@ -19,7 +19,7 @@ from cleaning.config import CleanConfig
 from cleaning.dedup import Deduplicator
 from cleaning.engine import BatchResult, Engine
 from volctrans.errors import InputError
-from volctrans.io import MalformedRow, TsvRow, atomic_write, display_name, iter_tsv_rows, open_binary
+from volctrans.io import MalformedRow, TsvRow, atomic_write, chunked, display_name, iter_tsv_rows, open_binary
 
 MALFORMED = "malformed"
 
@@ -72,17 +72,6 @@ def _iter_mono(path: str, strict: bool) -> Iterator[TsvRow | MalformedRow]:
                 yield MalformedRow(count, raw, f"invalid UTF-8 at byte {error.start}")
 
 
-def _chunks(rows: Iterator[TsvRow | MalformedRow], size: int) -> Iterator[list[TsvRow | MalformedRow]]:
-    chunk: list[TsvRow | MalformedRow] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _payload(chunk: list[TsvRow | MalformedRow], monolingual: bool) -> tuple[list[str], list[str] | None]:
     good = [row for row in chunk if isinstance(row, TsvRow)]
     return [row.source for row in good], None if monolingual else [row.target for row in good]
@@ -130,7 +119,7 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
     start, start_cpu = time.perf_counter(), _cpu()
     with atomic_write(output_path) as out, (atomic_write(rejected_path) if rejected_path else _null()) as rej, \
             _progress(progress) as bar:
-        for chunk, result in _results(_chunks(rows, config.chunk_size), config, src_lang, tgt_lang, workers):
+        for chunk, result in _results(chunked(rows, config.chunk_size), config, src_lang, tgt_lang, workers):
             j = 0
             keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
             kept_lines: list[str] = []  # written once per chunk

@@ -19,7 +19,7 @@ from typing import Iterator
 
 from serving.translator import DecodingOptions, Translator
 from volctrans.errors import ConfigError, InputError
-from volctrans.io import atomic_write, display_name, open_binary
+from volctrans.io import atomic_write, chunked, display_name, open_binary
 
 logger = logging.getLogger(__name__)
 
@@ -113,17 +113,6 @@ def iter_records(path: str, tsv_column: int | None, on_error: str) -> Iterator[R
             yield Record(number, text, kept)
 
 
-def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    chunk: list[Record] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _field(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
@@ -143,7 +132,7 @@ def translate_file(translator: Translator, config: BatchConfig, options: Decodin
         outputs = [stack.enter_context(atomic_write(path)) for path in config.output_paths()]
         progress = stack.enter_context(tqdm(desc="translate", unit="sent", disable=not config.progress,
                                             dynamic_ncols=True))
-        for chunk in _chunks(records, config.chunk_lines):
+        for chunk in chunked(records, config.chunk_lines):
             texts = [record.text for record in chunk]
             translations = [translator.translate(texts, config.source_lang, lang, options)
                             for lang in config.target_langs]

@@ -14,11 +14,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, Iterator
+from typing import IO, BinaryIO, Iterable, Iterator, TypeVar
 
 from volctrans.errors import InputError
 
 STDIO = "-"
+T = TypeVar("T")
 
 
 def display_name(path: str | os.PathLike) -> str:
@@ -202,3 +203,15 @@ def write_tsv(path: str | os.PathLike, rows) -> int:
             handle.write("\t".join(row) + "\n")
             count += 1
     return count
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` items (the last may be shorter): streaming in bounded memory."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -73,3 +73,10 @@ def test_write_tsv_refuses_embedded_tabs(tmp_path):
     with pytest.raises(ValueError):
         write_tsv(tmp_path / "x.tsv", [["a\tb", "c"]])
     assert not (tmp_path / "x.tsv").exists()
+
+
+def test_chunked_keeps_order_and_the_short_tail():
+    from volctrans.io import chunked
+
+    assert list(chunked(iter(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(chunked([], 3)) == []

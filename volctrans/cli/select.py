@@ -55,9 +55,10 @@ def config_from_args(args: argparse.Namespace):
 
     values = load_yaml(args.config) if args.config else {}
     values.update({key: getattr(args, flag) for flag, key in _FLAGS.items() if getattr(args, flag) is not None})
-    values.setdefault("progress", sys.stderr.isatty() if args.progress is None else args.progress)
     if args.progress is not None:
         values["progress"] = args.progress
+    else:
+        values.setdefault("progress", sys.stderr.isatty())
     return from_dict(SelectConfig, values, source=args.config or "command line")
 
 
