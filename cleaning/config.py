@@ -33,7 +33,7 @@ class CleanConfig:
     # false: a rejected row carries the first failing rule (later rules, e.g. LID, are skipped: faster);
     # true: every rule runs on every row and all failing tags are reported.
     all_reasons: bool = False
-    chunk_size: int = 2000  # rows per worker task
+    chunk_size: int = 1000  # rows per worker task (1,000-2,000 measured fastest: the batch arrays stay in cache)
 
 
 _TOP = {"normalize", "dedup", "rules", "all_reasons", "chunk_size"}

@@ -1,4 +1,5 @@
-"""Streaming cleaning of files: chunks of rows → workers (parallel, output kept in input order) → writers.
+"""Streaming cleaning of files: chunks of raw lines → workers (decode, split, clean, format; parallel, output
+kept in input order) → deduplication and writing in the parent.
 
 Memory stays flat: at most `2 × workers` chunks are in flight, and only the dedup hash set grows.
 Malformed rows (missing column, bad UTF-8) are rejected with reason `malformed` unless `strict`.
@@ -7,6 +8,9 @@ Malformed rows (missing column, bad UTF-8) are rejected with reason `malformed` 
 from __future__ import annotations
 
 import collections
+import gzip
+import heapq
+import itertools
 import json
 import multiprocessing
 import os
@@ -17,9 +21,9 @@ from typing import Iterator
 
 from cleaning.config import CleanConfig
 from cleaning.dedup import Deduplicator
-from cleaning.engine import BatchResult, Engine
+from cleaning.engine import Engine
 from volctrans.errors import InputError
-from volctrans.io import MalformedRow, TsvRow, atomic_write, chunked, display_name, iter_tsv_rows, open_binary
+from volctrans.io import atomic_write, display_name, open_binary
 
 MALFORMED = "malformed"
 
@@ -43,109 +47,187 @@ class Report:
                 "rows_per_cpu_s": round(self.total / self.cpu_seconds, 1) if self.cpu_seconds else 0.0}
 
 
-# --- worker side -----------------------------------------------------------------------------------------
-_ENGINE: Engine | None = None
+# --- worker side: parse, clean and format one chunk of raw lines -----------------------------------------
+@dataclass
+class ChunkOutput:
+    """What a worker sends back: formatted lines, so the parent only deduplicates and writes."""
+
+    rows: int
+    kept: list[str]  # output lines of rows that passed the rules ("\n"-terminated), input order
+    kept_index: list[int]  # their row index in the chunk
+    keys: list[int]  # their dedup keys
+    kept_raw: list[str] | None  # their original fields, for "duplicate" lines in the rejected file
+    rejected: list[tuple[int, str]]  # (row index, rejected-file line) for rule and malformed rejections
+    reasons: dict[str, int]  # tag counts of `rejected`
+    error: tuple[int, str] | None = None  # strict mode: (line, reason) of the first malformed row
 
 
-def _init_worker(config: CleanConfig, src_lang: str, tgt_lang: str | None) -> None:
-    global _ENGINE
-    _ENGINE = Engine(config, src_lang, tgt_lang)
+@dataclass
+class _ChunkCleaner:
+    engine: Engine
+    monolingual: bool
+    strict: bool
+    want_rejected: bool
+
+    def _decode(self, lines: list[bytes]) -> tuple[list[str | None], list[tuple[int, str]]]:
+        """Text of each line (None if malformed) and (index, reason) of the malformed ones. One decode call for
+        the whole chunk unless it holds invalid UTF-8."""
+        stripped = [line.rstrip(b"\n").rstrip(b"\r") for line in lines]
+        bad: list[tuple[int, str]] = []
+        try:
+            texts: list[str | None] = b"\n".join(stripped).decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            texts = []
+            for i, raw in enumerate(stripped):
+                try:
+                    texts.append(raw.decode("utf-8"))
+                except UnicodeDecodeError as error:
+                    texts.append(None)
+                    bad.append((i, f"invalid UTF-8 at byte {error.start}"))
+        return texts, bad
+
+    def __call__(self, first_line: int, lines: list[bytes]) -> ChunkOutput:
+        texts, bad = self._decode(lines)
+        good: list[int] = []
+        columns: list[list[str]] = []
+        if self.monolingual:
+            good = [i for i, text in enumerate(texts) if text is not None]
+            columns = [[texts[i]] for i in good]  # type: ignore[list-item]
+        else:
+            for i, text in enumerate(texts):
+                if text is None:
+                    continue
+                fields = text.split("\t")
+                if len(fields) < 2:
+                    bad.append((i, "missing column: expected source<TAB>target"))
+                    continue
+                good.append(i)
+                columns.append(fields)
+        if bad:
+            bad.sort()
+            if self.strict:
+                index, reason = bad[0]
+                return ChunkOutput(len(lines), [], [], [], None, [], {}, error=(first_line + index, reason))
+        result = self.engine.run([f[0] for f in columns], None if self.monolingual else [f[1] for f in columns])
+        out = ChunkOutput(len(lines), [], [], [], [] if self.want_rejected else None, [], {})
+        reasons: collections.Counter = collections.Counter()
+        for i, _ in bad:
+            reasons[MALFORMED] += 1
+            if self.want_rejected:
+                out.rejected.append((i, lines[i].rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+                                     + "\t" + MALFORMED + "\n"))
+        keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
+        for j, (i, fields) in enumerate(zip(good, columns)):
+            if keep[j]:
+                fields_out = [result.src[j]] if self.monolingual else [result.src[j], result.tgt[j], *fields[2:]]
+                out.kept.append("\t".join(fields_out) + "\n")
+                out.kept_index.append(i)
+                out.keys.append(result.keys[j])
+                if out.kept_raw is not None:
+                    out.kept_raw.append("\t".join(fields))
+            else:
+                reason = result.reasons[j]
+                for tag in reason.split(","):
+                    reasons[tag] += 1
+                if self.want_rejected:
+                    out.rejected.append((i, "\t".join(fields) + "\t" + reason + "\n"))
+        if bad and self.want_rejected:
+            out.rejected.sort()
+        out.reasons = dict(reasons)
+        return out
 
 
-def _run_chunk(payload: tuple[list[str], list[str] | None]) -> BatchResult:
-    assert _ENGINE is not None
-    return _ENGINE.run(*payload)
+_CLEANER: _ChunkCleaner | None = None
 
 
-# --- reading ----------------------------------------------------------------------------------------------
-def _iter_mono(path: str, strict: bool) -> Iterator[TsvRow | MalformedRow]:
-    """Monolingual lines as TsvRow(source=line, target=''), bad UTF-8 as MalformedRow (or InputError)."""
+def _init_worker(config: CleanConfig, src_lang: str, tgt_lang: str | None, strict: bool, want_rejected: bool) -> None:
+    global _CLEANER
+    _CLEANER = _ChunkCleaner(Engine(config, src_lang, tgt_lang), tgt_lang is None, strict, want_rejected)
+
+
+def _run_chunk(first_line: int, lines: list[bytes]) -> ChunkOutput:
+    assert _CLEANER is not None
+    return _CLEANER(first_line, lines)
+
+
+# --- parent side: read raw lines, hand out chunks, deduplicate and write in input order --------------------
+def _raw_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes]]]:
+    """(first line number, raw lines) of `size` lines each. Decoding and splitting happen in the workers, so
+    the parent's share of the work (and what crosses process boundaries: one bytes object per line) stays
+    small."""
     name = display_name(path)
+    line = 1
     with open_binary(path) as handle:
-        for count, raw in enumerate(handle, start=1):
-            raw = raw.rstrip(b"\n").rstrip(b"\r")
-            try:
-                yield TsvRow(count, raw.decode("utf-8"), "", [])
-            except UnicodeDecodeError as error:
-                if strict:
-                    raise InputError(name, count, f"invalid UTF-8 at byte {error.start}") from None
-                yield MalformedRow(count, raw, f"invalid UTF-8 at byte {error.start}")
+        try:
+            while lines := list(itertools.islice(handle, size)):
+                yield line, lines
+                line += len(lines)
+        except (gzip.BadGzipFile, EOFError, OSError) as error:
+            raise InputError(name, line, f"corrupt compressed input: {error}") from None
 
 
-def _payload(chunk: list[TsvRow | MalformedRow], monolingual: bool) -> tuple[list[str], list[str] | None]:
-    good = [row for row in chunk if isinstance(row, TsvRow)]
-    return [row.source for row in good], None if monolingual else [row.target for row in good]
-
-
-def _results(chunks: Iterator[list], config: CleanConfig, src_lang: str, tgt_lang: str | None,
-             workers: int) -> Iterator[tuple[list, BatchResult]]:
-    """(chunk, result) in input order; with workers > 1 at most 2 × workers chunks are in flight."""
-    monolingual = tgt_lang is None
+def _results(chunks: Iterator[tuple[int, list[bytes]]], cleaner_args: tuple, workers: int) -> Iterator[ChunkOutput]:
+    """Chunk outputs in input order; with workers > 1 at most 2 × workers chunks are in flight."""
     if workers <= 1:
-        engine = Engine(config, src_lang, tgt_lang)
-        for chunk in chunks:
-            yield chunk, engine.run(*_payload(chunk, monolingual))
+        _init_worker(*cleaner_args)
+        for first_line, lines in chunks:
+            yield _run_chunk(first_line, lines)
         return
     # fork keeps start-up cheap (the LID model is loaded once per worker, lazily, after the fork).
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(config, src_lang, tgt_lang)) as pool:
+    with context.Pool(workers, initializer=_init_worker, initargs=cleaner_args) as pool:
         pending: collections.deque = collections.deque()
-        for chunk in chunks:
-            pending.append((chunk, pool.apply_async(_run_chunk, (_payload(chunk, monolingual),))))
+        for first_line, lines in chunks:
+            pending.append(pool.apply_async(_run_chunk, (first_line, lines)))
             if len(pending) >= 2 * workers:
-                done_chunk, result = pending.popleft()
-                yield done_chunk, result.get()
+                yield pending.popleft().get()
         while pending:
-            done_chunk, result = pending.popleft()
-            yield done_chunk, result.get()
+            yield pending.popleft().get()
 
 
 def _progress(enabled: bool):
+    if not enabled:  # importing tqdm costs ~50 ms: a few % of a 30k-row run
+        return _NullBar()
     from tqdm import tqdm
 
-    return tqdm(unit=" rows", unit_scale=True, disable=not enabled, file=sys.stderr, mininterval=1.0,
-                smoothing=0.1, desc="clean")
+    return tqdm(unit=" rows", unit_scale=True, file=sys.stderr, mininterval=1.0, smoothing=0.1, desc="clean")
 
 
 def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang: str, tgt_lang: str | None,
                rejected_path: str | None = None, workers: int = 1, strict: bool = False,
                progress: bool = False) -> Report:
     """Clean a TSV (tgt_lang given) or a text file (tgt_lang None). Kept rows keep input order."""
-    monolingual = tgt_lang is None
-    rows = _iter_mono(input_path, strict) if monolingual else iter_tsv_rows(input_path, strict=strict)
-    report = Report(display_name(input_path), workers=workers)
+    name = display_name(input_path)
+    report = Report(name, workers=workers)
     dedup = Deduplicator(config.dedup)
     reasons: collections.Counter = collections.Counter()
+    cleaner_args = (config, src_lang, tgt_lang, strict, rejected_path is not None)
     start, start_cpu = time.perf_counter(), _cpu()
     with atomic_write(output_path) as out, (atomic_write(rejected_path) if rejected_path else _null()) as rej, \
             _progress(progress) as bar:
-        for chunk, result in _results(chunked(rows, config.chunk_size), config, src_lang, tgt_lang, workers):
-            j = 0
-            keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
-            kept_lines: list[str] = []  # written once per chunk
-            for row in chunk:
-                if isinstance(row, MalformedRow):
-                    reasons[MALFORMED] += 1
-                    if rej is not None:
-                        rej.write(row.raw.decode("utf-8", "replace") + "\t" + MALFORMED + "\n")
-                    continue
-                reason = result.reasons[j]
-                if keep[j]:
-                    reason = dedup.check(result.keys[j]) or ""
-                if not reason:
-                    fields = [result.src[j]] if monolingual else [result.src[j], result.tgt[j], *row.extra]
-                    kept_lines.append("\t".join(fields) + "\n")
-                else:
-                    for tag in reason.split(","):
-                        reasons[tag] += 1
-                    if rej is not None:
-                        fields = [row.source] if monolingual else [row.source, row.target, *row.extra]
-                        rej.write("\t".join(fields) + "\t" + reason + "\n")
-                j += 1
+        for chunk in _results(_raw_chunks(input_path, config.chunk_size), cleaner_args, workers):
+            if chunk.error is not None:
+                raise InputError(name, *chunk.error)
+            reasons.update(chunk.reasons)
+            duplicates: list[tuple[int, str]] = []
+            kept_lines = chunk.kept
+            if dedup.mode != "off":
+                check = dedup.check
+                unique = [check(key) is None for key in chunk.keys]
+                if not all(unique):
+                    kept_lines = [line for line, ok in zip(chunk.kept, unique) if ok]
+                    reasons["duplicate"] += len(chunk.kept) - len(kept_lines)
+                    if chunk.kept_raw is not None:
+                        duplicates = [(index, raw + "\tduplicate\n") for index, raw, ok
+                                      in zip(chunk.kept_index, chunk.kept_raw, unique) if not ok]
             out.write("".join(kept_lines))
+            if rej is not None:
+                rej.write("".join(line for _, line in heapq.merge(chunk.rejected, duplicates)))
             report.kept += len(kept_lines)
-            report.total += len(chunk)
-            bar.update(len(chunk))
+            report.total += chunk.rows
+            bar.update(chunk.rows)
+        if report.total == 0 and tgt_lang is not None:
+            raise InputError(name, None, "empty file")  # inside the `with`: no output file is left behind
     report.seconds = time.perf_counter() - start
     report.cpu_seconds = _cpu() - start_cpu
     report.rejected = report.total - report.kept
@@ -157,6 +239,17 @@ def _cpu() -> float:
     """CPU seconds of this process and of its finished children (the workers, once the pool is closed)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+class _NullBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, count: int) -> None:
+        pass
 
 
 class _null:

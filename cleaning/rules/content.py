@@ -101,9 +101,10 @@ class RepeatedWords(Rule):
         tokens = side.feature("tokens")
         # Only texts with a word twice (set size < word count, at C speed) can score above 0, unless the share
         # test below can hold for all-distinct words (max_share ≤ 1/n).
-        todo = [i for i, toks in enumerate(tokens) if len(toks) >= 2 and (
-            len(set(toks)) < len(toks) or (len(toks) >= min_words and len(toks) <= len(toks) * (1 - max_share) + 1))]
-        for i in todo:
+        todo = [(i, distinct) for i, toks in enumerate(tokens) if len(toks) >= 2 and (
+            (distinct := len(set(toks))) < len(toks)
+            or (len(toks) >= min_words and len(toks) <= len(toks) * (1 - max_share) + 1))]
+        for i, distinct in todo:
             toks = tokens[i]
             n = len(toks)
             score = 0.0
@@ -114,7 +115,7 @@ class RepeatedWords(Rule):
                     run = run + 1 if a == b and a.isalpha() else 1
                     best = max(best, run)
                 score = best / (max_repeats + 1)  # ≥ 1 means a run longer than allowed
-            if n >= min_words and len(set(toks)) <= n * (1 - max_share) + 1:
+            if n >= min_words and distinct <= n * (1 - max_share) + 1:
                 top = max(map(toks.count, set(toks)))
                 score = max(score, top / n / max_share * (1 - 1e-9))
             out[i] = score
