@@ -6,6 +6,9 @@ precision in a spawned worker (load and decode timed separately). For each: sent
 (SentencePiece pieces generated, language token and </s> excluded), single-sentence latency p50/p95 (what one
 lone server request costs), peak RSS, BLEU and chrF++ (`volctrans.evaluate.score_pair`) and the % of outputs identical to fairseq-generate. Speed
 ratios are to fairseq-generate's decoding time. GPU precisions give "no GPU" rows when CUDA is absent.
+"roofline %" is tokens/s × FLOPs per target token (from the model shape) as a % of the GPU's datasheet fp16 peak,
+or on CPU of the fp32 GEMM rate measured on this machine with the same threads: how far each engine is from what
+the hardware can do, and so what speed-up over fairseq is possible at all.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class EngineResult:
     bleu: float | None = None
     chrf: float | None = None
     identical_to_fairseq_pct: float | None = None
-    roofline_pct: float | None = None  # GPU only: tok/s as a % of peak FLOP/s ÷ FLOPs per token
+    roofline_pct: float | None = None  # tok/s × FLOPs per token as a % of `roofline_peak_gflops`
+    roofline_peak_gflops: float | None = None  # GPU: datasheet fp16 peak; CPU: measured fp32 GEMM rate, same threads
     hypotheses: list[str] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
@@ -98,6 +102,22 @@ def flops_per_target_token(model_dir: Path, beam_size: int, source_target_ratio:
     encoder = encoder_layers * (4 * d * d + 2 * d * f)
     decoder = decoder_layers * (8 * d * d + 2 * d * f) + d * vocabulary
     return 2.0 * (beam_size * decoder + source_target_ratio * encoder)
+
+
+def _cpu_sgemm_gflops(threads: int, size: int = 2048, repeats: int = 5) -> float:
+    """Attainable fp32 GEMM rate of this CPU with `threads` threads (best of `repeats` square products, torch's
+    BLAS): the CPU roofline. Decoding GEMMs are skinnier and reach less; int8 rows may exceed it."""
+    import torch
+
+    torch.set_num_threads(max(threads, 1))
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size ** 3 / best / 1e9
 
 
 def _gpu_peak_tflops() -> tuple[str, float | None]:
@@ -202,22 +222,29 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
             result.identical_to_fairseq_pct = round(agreement(result.hypotheses, fairseq.hypotheses), 2)
         results.append(result)
 
+    flops = flops_per_target_token(model_dir, config.options.beam_size,
+                                   pieces(test.sources) / max(pieces(test.references), 1))
+    peaks: dict[str, float | None] = {}
     if gpus:
         name, peak = _gpu_peak_tflops()
-        peak = config.peak_tflops or peak
-        flops = flops_per_target_token(model_dir, config.options.beam_size,
-                                       pieces(test.sources) / max(pieces(test.references), 1))
-        if peak and flops:
-            for result in results:
-                if result.device == "cuda" and result.status == "ok":
-                    result.roofline_pct = round(100 * result.tok_per_s * flops / (peak * 1e12), 4)
+        peaks["cuda"] = (config.peak_tflops or peak or 0) * 1e3 or None
         logger.info("GPU %s: peak %s TFLOP/s, %s FLOPs per target token", name, peak, flops)
+    if flops and any(r.device == "cpu" and r.status == "ok" for r in results):
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            peaks["cpu"] = round(pool.submit(_cpu_sgemm_gflops, config.threads).result(), 1)
+        logger.info("CPU fp32 GEMM: %.1f GFLOP/s with %d threads, %.3g FLOPs per target token", peaks["cpu"],
+                    config.threads, flops)
+    for result in results:
+        peak = peaks.get(result.device)
+        if flops and peak and result.status == "ok":
+            result.roofline_peak_gflops = peak
+            result.roofline_pct = round(100 * result.tok_per_s * flops / (peak * 1e9), 4)
     return results
 
 
 def format_table(results: list[EngineResult]) -> str:
     header = ("| engine | precision | device | sent/s | tok/s | × fairseq | p50 ms | p95 ms | peak RSS MB | BLEU | "
-              "chrF++ | = fairseq % | load s |")
+              "chrF++ | = fairseq % | load s | roofline % |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
 
     def cell(value, fmt="{}"):
@@ -225,12 +252,12 @@ def format_table(results: list[EngineResult]) -> str:
 
     for r in results:
         if r.status != "ok":
-            lines.append(f"| {r.engine} | {r.compute_type} | {r.device} | {r.status} |" + " |" * 9)
+            lines.append(f"| {r.engine} | {r.compute_type} | {r.device} | {r.status} |" + " |" * 10)
             continue
         lines.append(" ".join([
             f"| {r.engine} | {r.compute_type} | {r.device} |", cell(r.sent_per_s, "{:.1f}"), "|",
             cell(r.tok_per_s, "{:.0f}"), "|", cell(r.speedup, "{:.2f}×"), "|", cell(r.latency_p50_ms, "{:.1f}"), "|",
             cell(r.latency_p95_ms, "{:.1f}"), "|", cell(r.peak_rss_mb, "{:.0f}"), "|", cell(r.bleu, "{:.2f}"), "|",
             cell(r.chrf, "{:.2f}"), "|", cell(r.identical_to_fairseq_pct, "{:.1f}"), "|", cell(r.load_s, "{:.2f}"),
-            "|"]))
+            "|", cell(r.roofline_pct, "{:.3g}"), "|"]))
     return "\n".join(lines)

@@ -53,6 +53,9 @@ def test_bench_reports_every_engine_with_quality(tiny_model, tmp_path, capsys):
             assert isinstance(row[name], (int, float)), (key, name)
     assert rows[("ctranslate2", "float32")]["identical_to_fairseq_pct"] == 100.0  # greedy: exact parity
     assert rows[("ctranslate2", "float32")]["latency_p50_ms"] > 0
+    # CPU roofline: against the fp32 GEMM rate measured here; a tiny model uses a small share of it.
+    for key in (("fairseq", "float32"), ("ctranslate2", "float32")):
+        assert rows[key]["roofline_peak_gflops"] > 0 and 0 < rows[key]["roofline_pct"] < 100
     assert rows[("ctranslate2", "float16")]["status"] in ("no GPU", "ok")
     printed = capsys.readouterr().out
-    assert "| fairseq | float32 |" in printed and "× fairseq" in printed
+    assert "| fairseq | float32 |" in printed and "× fairseq" in printed and "roofline %" in printed
