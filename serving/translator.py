@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,8 +168,9 @@ class Translator:
             replace_unknowns=options.replace_unknowns,
         )
         if rescore:
-            scores = fairseq_scores(results, self.prefix_log_probs(batch, target_token, options), options.length_penalty)
-            self._rescore_capped(batch, results, scores, cap, options)
+            prefix = self.prefix_log_probs(batch, target_token, options)
+            scores = fairseq_scores(results, prefix, options.length_penalty)
+            self._rescore_capped(batch, results, scores, prefix, cap, options)
             best = [max(zip(result.hypotheses, per_hypothesis), key=lambda item: item[1])[0]
                     for result, per_hypothesis in zip(results, scores)]
         else:
@@ -182,17 +184,34 @@ class Translator:
                                         batch_type="tokens")
         return [result.log_probs[0] for result in scored]
 
-    def _rescore_capped(self, batch, results, scores: list[list[float]], cap: int, options: DecodingOptions) -> None:
+    def _rescore_capped(self, batch, results, scores: list[list[float]], prefix: list[float], cap: int,
+                        options: DecodingOptions, prune: bool = True) -> None:
         """Hypotheses cut at the length cap have no </s>: fairseq forces one there and counts its log-prob, so
-        score those exactly (score_batch appends </s>) instead of correcting CT2's score."""
-        where = [(i, k) for i, result in enumerate(results) for k, hypothesis in enumerate(result.hypotheses)
-                 if len(hypothesis) >= cap]
+        score those exactly (score_batch appends </s>) instead of correcting CT2's score.
+
+        Scoring costs a forward pass over the whole hypothesis, as much as decoding it. A capped hypothesis that
+        cannot win is skipped: CT2 scores it (Σ log p without the prefix) / len^lenpen, so its fairseq score is at
+        most (that sum + prefix log-prob) / (len + 1)^lenpen (the forced </s> only adds a log-prob ≤ 0); below the
+        best exact score of an uncapped hypothesis of the same source, it loses whatever </s> costs."""
+        penalty = options.length_penalty
+        where = []
+        for i, result in enumerate(results):
+            capped = [k for k, hypothesis in enumerate(result.hypotheses) if len(hypothesis) >= cap]
+            if not capped:
+                continue
+            best_uncapped = max((score for k, score in enumerate(scores[i]) if k not in capped), default=-math.inf)
+            for k in capped:
+                length = len(result.hypotheses[k])
+                bound = (result.scores[k] * length ** penalty + prefix[i]) / (length + 1) ** penalty
+                scores[i][k] = bound  # replaced by the exact score below unless it cannot win
+                if not prune or bound >= best_uncapped:
+                    where.append((i, k))
         if not where:
             return
         scored = self.model.score_batch([batch[i] for i, _ in where], [results[i].hypotheses[k] for i, k in where],
                                         max_batch_size=options.max_batch_tokens, batch_type="tokens")
         for (i, k), result in zip(where, scored):
-            scores[i][k] = sum(result.log_probs) / len(result.log_probs) ** options.length_penalty
+            scores[i][k] = sum(result.log_probs) / len(result.log_probs) ** penalty
 
 
 def fairseq_scores(results, prefix_log_probs: list[float], length_penalty: float) -> list[list[float]]:
