@@ -12,6 +12,9 @@ from dataclasses import dataclass
 MODES = ("off", "exact", "normalized")
 
 
+DUPLICATE = "duplicate"  # the reason tag of a row whose key an earlier kept row had
+
+
 @dataclass
 class DedupParams:
     # exact: same (normalized) text on both sides; normalized: also equal after case folding and dropping
@@ -51,10 +54,10 @@ class Deduplicator:
         self._seen: set[int] = set()
 
     def check(self, key: int) -> str | None:
-        """Record the row's key; return "duplicate" if an earlier kept row had it, else None."""
+        """Record the row's key; return DUPLICATE if an earlier kept row had it, else None."""
         if self.mode == "off":
             return None
         if key in self._seen:
-            return "duplicate"
+            return DUPLICATE
         self._seen.add(key)
         return None

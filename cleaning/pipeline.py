@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from cleaning.config import CleanConfig
-from cleaning.dedup import Deduplicator
+from cleaning.dedup import DUPLICATE, Deduplicator
 from cleaning.engine import Engine
 from volctrans.errors import InputError
 from volctrans.io import atomic_write, display_name, open_binary
@@ -216,9 +216,9 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
                 unique = [check(key) is None for key in chunk.keys]
                 if not all(unique):
                     kept_lines = [line for line, ok in zip(chunk.kept, unique) if ok]
-                    reasons["duplicate"] += len(chunk.kept) - len(kept_lines)
+                    reasons[DUPLICATE] += len(chunk.kept) - len(kept_lines)
                     if chunk.kept_raw is not None:
-                        duplicates = [(index, raw + "\tduplicate\n") for index, raw, ok
+                        duplicates = [(index, f"{raw}\t{DUPLICATE}\n") for index, raw, ok
                                       in zip(chunk.kept_index, chunk.kept_raw, unique) if not ok]
             out.write("".join(kept_lines))
             if rej is not None:
