@@ -23,7 +23,7 @@ from cleaning.config import CleanConfig
 from cleaning.dedup import DUPLICATE, Deduplicator
 from cleaning.engine import Engine
 from volctrans.errors import InputError
-from volctrans.io import atomic_write, display_name, open_binary
+from volctrans.io import MISSING_COLUMN, atomic_write, display_name, open_binary, utf8_problem
 
 MALFORMED = "malformed"
 
@@ -69,9 +69,9 @@ class _ChunkCleaner:
     strict: bool
     want_rejected: bool
 
-    def _decode(self, lines: list[bytes]) -> tuple[list[str | None], list[tuple[int, str]]]:
-        """Text of each line (None if malformed) and (index, reason) of the malformed ones. One decode call for
-        the whole chunk unless it holds invalid UTF-8."""
+    def _decode(self, lines: list[bytes]) -> tuple[list[bytes], list[str | None], list[tuple[int, str]]]:
+        """Lines without their line break, their text (None if not UTF-8) and (index, reason) of the malformed
+        ones. One decode call for the whole chunk unless it holds invalid UTF-8."""
         stripped = [line.rstrip(b"\n").rstrip(b"\r") for line in lines]
         bad: list[tuple[int, str]] = []
         try:
@@ -83,11 +83,11 @@ class _ChunkCleaner:
                     texts.append(raw.decode("utf-8"))
                 except UnicodeDecodeError as error:
                     texts.append(None)
-                    bad.append((i, f"invalid UTF-8 at byte {error.start}"))
-        return texts, bad
+                    bad.append((i, utf8_problem(error)))
+        return stripped, texts, bad
 
     def __call__(self, first_line: int, lines: list[bytes]) -> ChunkOutput:
-        texts, bad = self._decode(lines)
+        raw_lines, texts, bad = self._decode(lines)
         good: list[int] = []
         columns: list[list[str]] = []
         if self.monolingual:
@@ -99,7 +99,7 @@ class _ChunkCleaner:
                     continue
                 fields = text.split("\t")
                 if len(fields) < 2:
-                    bad.append((i, "missing column: expected source<TAB>target"))
+                    bad.append((i, MISSING_COLUMN))
                     continue
                 good.append(i)
                 columns.append(fields)
@@ -114,8 +114,7 @@ class _ChunkCleaner:
         for i, _ in bad:
             reasons[MALFORMED] += 1
             if self.want_rejected:
-                out.rejected.append((i, lines[i].rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
-                                     + "\t" + MALFORMED + "\n"))
+                out.rejected.append((i, raw_lines[i].decode("utf-8", "replace") + "\t" + MALFORMED + "\n"))
         keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
         for j, (i, fields) in enumerate(zip(good, columns)):
             if keep[j]:

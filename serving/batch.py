@@ -19,7 +19,7 @@ from typing import Iterator
 
 from serving.translator import DecodingOptions, Translator
 from volctrans.errors import ConfigError, InputError
-from volctrans.io import atomic_write, chunked, display_name, open_binary
+from volctrans.io import atomic_write, chunked, display_name, open_binary, utf8_problem
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def iter_records(path: str, tsv_column: int | None, on_error: str) -> Iterator[R
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                text, reason = "", f"invalid UTF-8 at byte {error.start}"
+                text, reason = "", utf8_problem(error)
             kept: list[str] = []
             if reason is None and tsv_column is not None:
                 kept = text.split("\t")

@@ -20,6 +20,12 @@ from volctrans.errors import InputError
 
 STDIO = "-"
 T = TypeVar("T")
+MISSING_COLUMN = "missing column: expected source<TAB>target"
+
+
+def utf8_problem(error: UnicodeDecodeError) -> str:
+    """How every reader reports a line that is not UTF-8."""
+    return f"invalid UTF-8 at byte {error.start}"
 
 
 def display_name(path: str | os.PathLike) -> str:
@@ -51,7 +57,7 @@ def iter_lines(path: str | os.PathLike, allow_empty: bool = False) -> Iterator[t
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
-                    raise InputError(name, count, f"invalid UTF-8 at byte {error.start}") from None
+                    raise InputError(name, count, utf8_problem(error)) from None
                 yield count, text.rstrip("\n").rstrip("\r")
         except (gzip.BadGzipFile, EOFError, OSError) as error:
             raise InputError(name, count + 1, f"corrupt compressed input: {error}") from None
@@ -99,14 +105,14 @@ def iter_tsv_rows(path: str | os.PathLike, strict: bool = True) -> Iterator[TsvR
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                reason = f"invalid UTF-8 at byte {error.start}"
+                reason = utf8_problem(error)
                 if strict:
                     raise InputError(name, count, reason) from None
                 yield MalformedRow(count, raw, reason)
                 continue
             columns = text.split("\t")
             if len(columns) < 2:
-                reason = "missing column: expected source<TAB>target"
+                reason = MISSING_COLUMN
                 if strict:
                     raise InputError(name, count, reason)
                 yield MalformedRow(count, raw, reason)
