@@ -226,9 +226,10 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
                                    pieces(test.sources) / max(pieces(test.references), 1))
     peaks: dict[str, float | None] = {}
     if gpus:
-        name, peak = _gpu_peak_tflops()
-        peaks["cuda"] = (config.peak_tflops or peak or 0) * 1e3 or None
-        logger.info("GPU %s: peak %s TFLOP/s, %s FLOPs per target token", name, peak, flops)
+        name, listed = _gpu_peak_tflops()
+        peak_tflops = config.peak_tflops or listed
+        peaks["cuda"] = peak_tflops * 1e3 if peak_tflops else None  # GFLOP/s, like the CPU figure
+        logger.info("GPU %s: peak %s TFLOP/s, %s FLOPs per target token", name, peak_tflops, flops)
     if flops and any(r.device == "cpu" and r.status == "ok" for r in results):
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             peaks["cpu"] = round(pool.submit(_cpu_sgemm_gflops, config.threads).result(), 1)
