@@ -8,7 +8,6 @@ Malformed rows (missing column, bad UTF-8) are rejected with reason `malformed` 
 from __future__ import annotations
 
 import collections
-import gzip
 import heapq
 import itertools
 import json
@@ -23,7 +22,7 @@ from cleaning.config import CleanConfig
 from cleaning.dedup import DUPLICATE, Deduplicator
 from cleaning.engine import Engine
 from volctrans.errors import InputError
-from volctrans.io import MISSING_COLUMN, atomic_write, display_name, open_binary, utf8_problem
+from volctrans.io import MISSING_COLUMN, atomic_write, display_name, open_lines, utf8_problem
 
 MALFORMED = "malformed"
 
@@ -154,15 +153,9 @@ def _raw_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes]]]:
     """(first line number, raw lines) of `size` lines each. Decoding and splitting happen in the workers, so
     the parent's share of the work (and what crosses process boundaries: one bytes object per line) stays
     small."""
-    name = display_name(path)
-    line = 1
-    with open_binary(path) as handle:
-        try:
-            while lines := list(itertools.islice(handle, size)):
-                yield line, lines
-                line += len(lines)
-        except (gzip.BadGzipFile, EOFError, OSError) as error:
-            raise InputError(name, line, f"corrupt compressed input: {error}") from None
+    with open_lines(path) as reader:  # a damaged .gz is an InputError at its line
+        while lines := list(itertools.islice(reader, size)):
+            yield reader.line - len(lines) + 1, lines
 
 
 def _results(chunks: Iterator[tuple[int, list[bytes]]], cleaner_args: tuple, workers: int) -> Iterator[ChunkOutput]:

@@ -19,7 +19,7 @@ from typing import Iterator
 
 from serving.translator import DecodingOptions, Translator
 from volctrans.errors import ConfigError, InputError
-from volctrans.io import atomic_write, chunked, display_name, open_binary, utf8_problem
+from volctrans.io import atomic_write, chunked, display_name, open_lines, utf8_problem
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ class BatchStats:
 def iter_records(path: str, tsv_column: int | None, on_error: str) -> Iterator[Record]:
     """Decode the input line by line; a bad line raises InputError (fail) or becomes a Record with .error (skip)."""
     name = display_name(path)
-    with open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
+    with open_lines(path) as lines:
+        for number, raw in enumerate(lines, start=1):
             raw = raw.rstrip(b"\n").rstrip(b"\r")
             reason = None
             try:
