@@ -54,7 +54,8 @@ def build_random_model(out, sentences: list[str], pairs: list[str], embed_dim: i
     out.mkdir(parents=True)
     langs = sorted({lang for pair in pairs for lang in pair.split("-", 1)})
     model = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_writer=model, vocab_size=200,
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_writer=model, vocab_size=1000,
+                                   character_coverage=0.995,
                                    hard_vocab_limit=False, model_type="unigram", minloglevel=2)
     (out / "spm.model").write_bytes(model.getvalue())
     processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
