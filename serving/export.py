@@ -12,13 +12,13 @@ import datetime
 import json
 import logging
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import volctrans_fairseq
 from volctrans import __version__
 from volctrans.errors import ConfigError, VolctransError
+from volctrans.io import staged_directory
 from volctrans.prepare import LANG_DICT, load_prepared
 
 logger = logging.getLogger(__name__)
@@ -99,9 +99,9 @@ def export(config: ExportConfig) -> Path:
     prepared, args = validate(config)
     data = Path(config.data).resolve()
     out = Path(config.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    # Built next to OUT and swapped in whole (validate() refused an existing OUT unless --force): a failed export
+    # leaves the old model as it was, and the temporary folder of a killed one is removed by the next export.
+    with staged_directory(out) as staging:
         converter = FairseqConverter(
             str(Path(config.checkpoint).resolve()),
             str(data / "bin"),
@@ -145,11 +145,5 @@ def export(config: ExportConfig) -> Path:
         }
         (staging / MODEL_CONFIG).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (staging / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)  # validate() already refused unless --force
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     logger.info("exported %s → %s (%s)", config.checkpoint, out, config.quantization)
     return out
