@@ -237,6 +237,7 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
             name=config.name, licence="derived from the monolingual input", source_lang=config.source_lang)
         manifest.pairs[pair] = {"train": count}
         manifest.files[pair] = {"train": relative}
+        manifest.synthetic[pair] = "source"  # the English side is machine output: never a training target
         manifest.details.setdefault("backtranslation", {})[pair] = {
             "model": str(config.model), "input": str(config.input), "method": config.method,
             "beam_size": config.beam_size, "sampling_topk": config.sampling_topk if config.method == "sampling" else None,
