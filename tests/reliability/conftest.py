@@ -90,3 +90,6 @@ def unwritable_dir(tmp_path: Path) -> Path:
     else:
         probe.rmdir()
     pytest.skip("no unwritable folder available as root here")
+
+
+from tests.serving.conftest import tiny_model  # noqa: E402,F401  (the trained tiny model, for the slow tests)
