@@ -153,7 +153,7 @@ def _ct2_worker(model: str, device: str, compute_type: str, threads: int, source
 
 
 def _percentile(values: list[float], q: float) -> float | None:
-    from serving.server import percentile
+    from serving.metrics import percentile
 
     value = percentile(values, q)
     return None if value is None else round(value, 2)
