@@ -134,7 +134,8 @@ def translate_file(translator: Translator, config: BatchConfig, options: Decodin
     records = iter_records(config.input, config.tsv_column, config.on_error)
     with contextlib.ExitStack() as stack:
         outputs = [stack.enter_context(atomic_write(path)) for path in config.output_paths()]
-        progress = stack.enter_context(tqdm(desc="translate", unit="sent", disable=not config.progress,
+        # disable=None: a bar only on a terminal, never in a log file or between the lines of an error
+        progress = stack.enter_context(tqdm(desc="translate", unit="sent", disable=None if config.progress else True,
                                             dynamic_ncols=True))
         for chunk in chunked(records, config.chunk_lines):
             texts = [record.text for record in chunk]

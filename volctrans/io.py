@@ -251,13 +251,30 @@ def remove_stale_temps(target: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def _make_parent(target: Path) -> None:
+def _make_parent(target: Path) -> list[Path]:
+    """Create the missing folders above `target`; return those created (innermost first), so that a failed
+    run can remove them again and leave nothing behind."""
+    created = []
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        created.append(folder)
+        folder = folder.parent
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        _remove_folders(created)
         raise OutputError(str(target.parent), f"cannot create the output folder: {error.strerror}") from None
     if not target.parent.is_dir():
         raise OutputError(str(target.parent), "is not a folder")
+    return created
+
+
+def _remove_folders(created: list[Path]) -> None:
+    for folder in created:  # innermost first; only if still empty
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _output_error(target: Path, error: OSError) -> OutputError:
@@ -269,7 +286,7 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[IO]:
     """Write to a temporary file next to `path` and rename it into place only if the block succeeds.
 
     '-' writes to stdout. A '*.gz' path is gzip-compressed (byte-identical across runs). Parent folders are
-    created. The file is flushed to disk before the rename, so the target is always either the old or the
+    created (and removed again if the write fails). The file is flushed to disk before the rename, so the target is always either the old or the
     complete new file. Stale temporary files of killed runs writing the same target are removed first. An
     output that cannot be written (an unwritable folder, a folder in the way, a full disk) is an OutputError.
     """
@@ -288,12 +305,13 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[IO]:
     target = Path(name)
     if target.is_dir():
         raise OutputError(name, "is a directory (give a file name)")
-    _make_parent(target)
+    created = _make_parent(target)
     remove_stale_temps(target)
     temp = temp_path(target)
     try:
         raw = open(temp, "xb")
     except OSError as error:
+        _remove_folders(created)
         raise OutputError(name, f"cannot write in {target.parent}: {error.strerror}") from None
     handle: IO | None = None
     try:
@@ -316,6 +334,7 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[IO]:
                     closing.close()
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        _remove_folders(created)
         if isinstance(error, OSError) and error.errno in _OUTPUT_ERRNOS and error.filename in (None, str(temp)):
             raise _output_error(target, error) from None
         raise
@@ -377,18 +396,20 @@ def staged_directory(path: str | os.PathLike) -> Iterator[Path]:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise OutputError(str(target), "exists and is not a folder")
-    _make_parent(target)
+    created = _make_parent(target)
     remove_stale_temps(target)
     staging = temp_path(target)
     try:
         staging.mkdir()
     except OSError as error:
+        _remove_folders(created)
         raise OutputError(str(target), f"cannot write in {target.parent}: {error.strerror}") from None
     try:
         yield staging
         replace_directory(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_folders(created)
         raise
 
 
