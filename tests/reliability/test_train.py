@@ -81,11 +81,20 @@ def _alive(pid: int) -> bool:
         return handle.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_the_fairseq_child_dies_with_volctrans_train(fake_fairseq):
-    config, _, env = fake_fairseq
+def test_one_run_per_save_dir_and_the_child_dies_with_it(fake_fairseq, capsys, monkeypatch):
+    """A real `volctrans train` runs (its trainer sleeps): a second run on the same save_dir is refused in one line
+    naming the first, without starting anything; then the first is killed with SIGKILL: its trainer must go too."""
+    from tests.reliability.conftest import run_cli
+
+    config, save_dir, env = fake_fairseq
     parent = _train(config, {**env, "FAKE_SLEEP": "120"})
+    launched = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: launched.append(a) or (_ for _ in ()).throw(
+        AssertionError("a second trainer was started")))
     try:
         [child] = _trainer_pids(env)
+        second = run_cli(["train", "--config", config], capsys)
+        monkeypatch.undo()
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         deadline = time.monotonic() + 10
@@ -93,30 +102,17 @@ def test_the_fairseq_child_dies_with_volctrans_train(fake_fairseq):
             time.sleep(0.05)
         orphan = _alive(child)
     finally:
+        monkeypatch.undo()
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
         for pid in _trainer_pids(env):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+    assert second.exception is None and second.code == 1 and launched == []
+    [line] = second.error_lines()
+    assert str(save_dir) in line and f"pid {parent.pid}" in line and "another training" in line
     assert not orphan, "the fairseq child kept running (and writing checkpoints) after its parent was killed"
-
-
-def test_a_second_trainer_on_the_same_save_dir_is_refused(fake_fairseq):
-    config, save_dir, env = fake_fairseq
-    first = _train(config, {**env, "FAKE_SLEEP": "120"})
-    try:
-        [child] = _trainer_pids(env)
-        second = _train(config, env)
-        _, err = second.communicate(timeout=60)
-        started = _trainer_pids(env)
-    finally:
-        first.kill()
-        first.wait()
-        for pid in _trainer_pids(env):
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-    assert second.returncode == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and str(save_dir) in lines[0] and f"pid {first.pid}" in lines[0], err
-    assert started == [child]  # the second run started no trainer of its own
 
 
 def test_resume_falls_back_to_the_newest_intact_checkpoint(fake_fairseq):
