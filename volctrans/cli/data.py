@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gt.add_argument("--out", type=Path, required=True)
     gt.add_argument("--langs", type=_langs, default=None, help="keep only these languages")
     gt.add_argument("--min-pairs", type=int, default=100, help="drop languages with fewer pairs")
+    gt.add_argument("--held-out", type=Path, default=None,
+                    help="corpus directory whose dev/test sentences must not appear here (pairs holding one are dropped)")
 
     noisy = sub.add_parser("noisy", help="a corrupted copy of a corpus (misaligned / wrong-language pairs)")
     noisy.add_argument("--from", dest="corpus", type=Path, required=True)
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.source == "gettext":
         from volctrans.data import gettext
 
-        manifest = gettext.build(args.paths, args.out, args.langs, min_pairs=args.min_pairs)
+        manifest = gettext.build(args.paths, args.out, args.langs, min_pairs=args.min_pairs, held_out=args.held_out)
     elif args.source == "noisy":
         from volctrans.data.noise import build_noisy
 

@@ -24,9 +24,9 @@ import subprocess
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from volctrans.data.corpus import Manifest, check_lang_code
+from volctrans.data.corpus import Manifest, check_lang_code, held_out_texts
 from volctrans.errors import VolctransError
-from volctrans.io import iter_tsv_rows, write_lines
+from volctrans.io import write_lines
 
 logger = logging.getLogger(__name__)
 
@@ -120,22 +120,6 @@ def keep_sentence(sentence: str) -> bool:
 def _read_text(path: Path) -> str:
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     return data.decode("utf-8", errors="replace")
-
-
-def held_out_texts(corpus: Path | None) -> set[str]:
-    """Both sides of every dev/test pair of a corpus directory (strings that must not reach training)."""
-    if corpus is None:
-        return set()
-    manifest = Manifest.load(corpus)
-    texts: set[str] = set()
-    for pair in manifest.files:
-        for split in ("dev", "test"):
-            path = manifest.path(corpus, pair, split)
-            if path is None:
-                continue
-            for row in iter_tsv_rows(path, strict=True):
-                texts.update((row.source.strip(), row.target.strip()))
-    return texts
 
 
 def extract(root: Path, lang: str, held_out: set[str], limit: int | None = None) -> tuple[list[str], dict]:
