@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.batcher import BatcherConfig, ClientGone, DeadlineExceeded, MicroBatcher, Overloaded
-from serving.metrics import CONTENT_TYPE, ServiceMetrics, percentile  # noqa: F401  (percentile: re-exported)
+from serving.metrics import CONTENT_TYPE, ServiceMetrics
 from serving.translator import DecodingOptions
 from volctrans.errors import VolctransError
 

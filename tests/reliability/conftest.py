@@ -27,7 +27,7 @@ def tiny_sentences() -> list[str]:
 
 @pytest.fixture(scope="session")
 def random_model(tmp_path_factory) -> Path:
-    from serving.testing import build_random_model
+    from tests.reliability.random_model import build_random_model
 
     return build_random_model(tmp_path_factory.mktemp("random-model") / "model", tiny_sentences(), PAIRS)
 
