@@ -173,7 +173,7 @@ class RunResult:
 def run_volctrans(path: Path, n: int, src: str, tgt: str, config_path: str | None = None,
                   lexicon_path: str | None = None) -> RunResult:
     from cleaning.config import load_config
-    from cleaning.lexicon import LexicalParams
+    from cleaning.rules.lexical import LexicalParams
     from cleaning.pipeline import clean_file
 
     config = load_config(config_path)

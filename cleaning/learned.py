@@ -1,4 +1,4 @@
-"""Learned rule: a rectifier network turned exactly into linear constraints (Pan, Mehta & Srikumar, ACL 2020).
+"""The learned rule's model (the rule itself: cleaning/rules/learned.py): a rectifier network turned exactly into linear constraints (Pan, Mehta & Srikumar, ACL 2020).
 
 The network is t(x) = sign(1 − Σ_k ReLU(a_k·x + b_k)), +1 = clean. Because Σ_k ReLU(z_k) = max over subsets S
 of Σ_{k∈S} z_k, t(x) = +1 exactly when every one of the 2^K − 1 inequalities
@@ -22,7 +22,7 @@ import numpy as np
 
 from cleaning.features import FEATURE_NAMES, pair_features
 from cleaning.formats import read_versioned_json, write_json
-from cleaning.rules.base import PairBatch, Rule, register_rule
+from cleaning.views import PairBatch
 from volctrans.errors import InputError
 
 FORMAT = "volctrans-learned-constraints/1"
@@ -157,27 +157,3 @@ def training_data(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str
         tgt = normalize_tgt([p[1] for p in group])
         feats.append(pair_features(PairBatch.of(src, tgt, src_lang, tgt_lang)))
     return np.concatenate(feats), np.concatenate([np.ones(len(pairs)), np.zeros(len(noisy))])
-
-
-@dataclass
-class LearnedParams:
-    path: str | None = None  # constraints file; None = the one shipped with the package
-    slack: float = 0.0  # tolerated violation: > 0 keeps more pairs
-
-
-@register_rule("learned", LearnedParams, pair=True)
-class Learned(Rule):
-    """Linear constraints learned from clean pairs vs synthetic misaligned/glued/truncated ones."""
-
-    def __init__(self, params, context):
-        super().__init__(params, context)
-        key = ("learned", params.path)
-        if key not in context.resources:
-            context.resources[key] = load(params.path or default_path())
-        self._constraints: Constraints = context.resources[key]
-
-    def score(self, batch: PairBatch) -> np.ndarray:
-        return self._constraints.violation(pair_features(batch))
-
-    def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores <= self.params.slack

@@ -1,4 +1,5 @@
-"""A cheap cross-lingual signal: word-translation coverage from a lexicon learned on clean pairs.
+"""A cheap cross-lingual signal: word-translation coverage from a lexicon learned on clean pairs (the rule that
+applies it: cleaning/rules/lexical.py).
 
 Length, numbers and punctuation cannot tell a misaligned pair whose sides happen to have the same shape; word
 translations can. The lexicon is learned without labels from clean parallel text of the language pair
@@ -11,14 +12,12 @@ from __future__ import annotations
 
 import collections
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from cleaning.formats import read_versioned_json, write_json
-from cleaning.rules.base import PairBatch, Rule, register_rule
 from cleaning.text import SCRIPT_CHARS, is_unspaced
 
 FORMAT = "volctrans-lexicon/1"
@@ -91,34 +90,3 @@ def coverage(a_sets: Iterable[frozenset[str]], b_sets: Iterable[frozenset[str]],
                 covered += any(t in b for t in translations)
         out.append(covered / known if known >= min_known else 1.0)
     return np.array(out, dtype=np.float64)
-
-
-@dataclass
-class LexicalParams:
-    # Lexicon file; "{src}" and "{tgt}" are replaced by the corpus languages (one lexicon per pair).
-    path: str = "lexicons/{src}-{tgt}.json"
-    min_coverage: float = 0.2
-    min_known: int = 3  # judge a side only when it has this many lexicon words
-
-
-@register_rule("lexical", LexicalParams, pair=True)
-class Lexical(Rule):
-    """Word-translation coverage in both directions (min of the two): misaligned and glued pairs fail it."""
-
-    def __init__(self, params, context):
-        super().__init__(params, context)
-        path = params.path.format(src=context.src_lang, tgt=context.tgt_lang)
-        key = ("lexicon", path)
-        if key not in context.resources:
-            context.resources[key] = load(path)
-        self._lexicon = context.resources[key]
-
-    def score(self, batch: PairBatch) -> np.ndarray:
-        src = [tokens(t, batch.src.lang) for t in batch.src.texts]
-        tgt = [tokens(t, batch.tgt.lang) for t in batch.tgt.texts]
-        forward = coverage(src, tgt, self._lexicon["src_to_tgt"], self.params.min_known)
-        backward = coverage(tgt, src, self._lexicon["tgt_to_src"], self.params.min_known)
-        return np.minimum(forward, backward)
-
-    def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores >= self.params.min_coverage
