@@ -180,6 +180,7 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
         raise VolctransError(f"the model produced no non-empty translation for {config.input} (is it trained?)")
     manifest.pairs[pair] = {"train": count}
     manifest.files[pair] = {"train": relative}
+    manifest.synthetic[pair] = "source"  # the English side is machine output: never a training target
     manifest.details.setdefault("backtranslation", {})[pair] = {
         "model": str(config.model), "input": str(config.input), "method": config.method,
         "beam_size": config.beam_size, "sampling_topk": config.sampling_topk if config.method == "sampling" else None,

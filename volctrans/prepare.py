@@ -92,6 +92,7 @@ class _Source:
     name: str
     directory: str  # relative to OUT: "bin" for the first (main) source, "bin-<name>" for the others
     pairs: dict[str, _Pair]
+    synthetic: dict[str, str] = field(default_factory=dict)  # pair -> machine-generated side (see Manifest)
 
 
 def _collect_sources(config: PrepareConfig) -> list[_Source]:
@@ -115,7 +116,11 @@ def _collect_sources(config: PrepareConfig) -> list[_Source]:
                     pair.files[split] = path
         if not pairs:
             raise VolctransError(f"{corpus}: no language pairs (langs={config.langs})")
-        sources.append(_Source(manifest.name, "bin" if index == 0 else f"bin-{manifest.name}", pairs))
+        synthetic = {name: side for name in pairs if (side := manifest.synthetic_side(name))}
+        if index == 0 and synthetic:
+            raise VolctransError(f"{corpus}: the main (trusted) source cannot hold synthetic pairs "
+                                 f"({', '.join(synthetic)}); list it after a real corpus")
+        sources.append(_Source(manifest.name, "bin" if index == 0 else f"bin-{manifest.name}", pairs, synthetic))
     if config.langs:
         found = {pair.target_lang for source in sources for pair in source.pairs.values()}
         missing = sorted(set(config.langs) - found)
@@ -272,6 +277,7 @@ def prepare(config: PrepareConfig) -> dict:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         summary_sources[data_source.name] = {"dir": data_source.directory, "pairs": counts,
+                                             "synthetic": data_source.synthetic,
                                              "dropped_empty_or_too_long": dropped}
     main = sources[0]
     summary = {

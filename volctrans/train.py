@@ -130,15 +130,18 @@ class TrainConfig:
         return problems
 
 
-def directions(config: TrainConfig, pairs) -> list[str]:
+def directions(config: TrainConfig, pairs, synthetic: dict[str, str] | None = None) -> list[str]:
+    """Training directions of corpus pairs. A pair with a synthetic side (back-translation) is used only in the
+    direction whose target side is real: a model must never be trained to write machine output."""
+    synthetic = synthetic or {}
     selected = []
     for pair in pairs:
         source_lang, target_lang = pair.split("-", 1)
         if config.langs and target_lang not in config.langs:
             continue
-        if config.directions in ("both", "en-xx"):
+        if config.directions in ("both", "en-xx") and synthetic.get(pair) != "target":
             selected.append(f"{source_lang}-{target_lang}")
-        if config.directions in ("both", "xx-en"):
+        if config.directions in ("both", "xx-en") and synthetic.get(pair) != "source":
             selected.append(f"{target_lang}-{source_lang}")
     return selected
 
@@ -164,7 +167,7 @@ def data_categories(config: TrainConfig, prepared: dict) -> dict[str, tuple[str,
     categories = {}
     for name in wanted:
         category = "main" if name == main_source else name
-        pairs = directions(config, sources[name]["pairs"])
+        pairs = directions(config, sources[name]["pairs"], sources[name].get("synthetic"))
         if pairs:
             categories[category] = (str(data / sources[name]["dir"]), pairs)
     return categories

@@ -47,6 +47,15 @@ class Manifest:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # "en-de" -> {"train": "en-de/train.tsv"}
     mono: dict[str, str] = field(default_factory=dict)  # lang -> "mono/de.txt"
     details: dict[str, Any] = field(default_factory=dict)
+    # Pairs with a machine-generated side: "en-de" -> "source" (back-translation: synthetic en, real de). Training
+    # uses such a pair only in the direction whose TARGET is real, or the model learns to write synthetic text.
+    synthetic: dict[str, str] = field(default_factory=dict)
+
+    def synthetic_side(self, pair: str) -> str | None:
+        """"source", "target" or None; manifests written before `synthetic` existed mark BT in details."""
+        if pair in self.synthetic:
+            return self.synthetic[pair]
+        return "source" if pair in self.details.get("backtranslation", {}) else None
 
     @property
     def target_langs(self) -> list[str]:
