@@ -19,6 +19,7 @@ import numpy as np
 
 from cleaning.formats import read_versioned_json, write_json
 from cleaning.text import SCRIPT_CHARS, is_unspaced
+from volctrans.io import TsvRow, iter_tsv_rows
 
 FORMAT = "volctrans-lexicon/1"
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -67,6 +68,14 @@ def learn(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str, min_co
             "params": {"min_count": min_count, "min_dice": min_dice, "top": top, "max_df": max_df},
             "src_to_tgt": _direction(src_sets, tgt_sets, min_count, min_dice, top, max_df),
             "tgt_to_src": _direction(tgt_sets, src_sets, min_count, min_dice, top, max_df)}
+
+
+def learn_file(path: str | Path, src_lang: str, tgt_lang: str, output: str | Path, **params) -> dict:
+    """Learn a lexicon from the clean pairs of a TSV (malformed rows skipped), write it; return its size."""
+    pairs = [(row.source, row.target) for row in iter_tsv_rows(path, strict=False) if isinstance(row, TsvRow)]
+    lexicon = learn(pairs, src_lang, tgt_lang, **params)
+    save(lexicon, output)
+    return {"pairs": len(pairs), "src_words": len(lexicon["src_to_tgt"]), "tgt_words": len(lexicon["tgt_to_src"])}
 
 
 def save(lexicon: dict, path: str | Path) -> None:
