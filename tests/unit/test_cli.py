@@ -82,3 +82,20 @@ def test_train_set_accepts_nested_keys_and_rejects_malformed_ones(tmp_path):
                           "--set", "max_update"], capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         "volctrans train: error: --set: invalid configuration: expected KEY=VALUE, got 'max_update'"]
+
+
+def test_data_recount_updates_the_manifest_after_an_in_place_rewrite(tmp_path, data_dir):
+    import gzip
+
+    from volctrans.data.corpus import Manifest
+
+    corpus = tmp_path / "s"
+    assert main(["data", "sample", "--from", str(data_dir / "tiny"), "--out", str(corpus), "--train", "10",
+                 "--dev", "5", "--test", "5", "--mono", "7", "--langs", "de"]) == 0
+    train = Manifest.load(corpus).path(corpus, "en-de", "train")
+    with gzip.open(train, "rt", encoding="utf-8") as handle:
+        kept = handle.readlines()[:4]
+    with gzip.open(train, "wt", encoding="utf-8") as handle:
+        handle.writelines(kept)
+    assert main(["data", "recount", str(corpus)]) == 0
+    assert Manifest.load(corpus).pairs == {"en-de": {"train": 4, "dev": 5, "test": 5}}

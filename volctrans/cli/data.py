@@ -1,4 +1,4 @@
-"""`volctrans data {libreoffice-help,gettext,sample}`: build corpus directories."""
+"""`volctrans data {libreoffice-help,gettext,noisy,import,recount,sample}`: build corpus directories."""
 
 from __future__ import annotations
 
@@ -53,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imported.add_argument("--licence", default="as provided by the user")
     imported.add_argument("--check", action="store_true", help="only validate the list (files exist, splits, pairs)")
 
+    recount = sub.add_parser("recount", help="recount the pairs of a corpus directory whose files were rewritten "
+                                             "(e.g. cleaned in place) and update its manifest")
+    recount.add_argument("corpus", type=Path)
+
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
     sample.add_argument("--out", type=Path, required=True)
@@ -93,6 +97,15 @@ def run(args: argparse.Namespace) -> int:
             return 0
         manifests = import_corpora(args.list, args.out, args.licence)
         json.dump({"out": str(args.out), "sources": {m.name: m.pairs for m in manifests}}, sys.stdout, indent=1)
+        print()
+        return 0
+    elif args.source == "recount":
+        from volctrans.data.corpus import Manifest
+
+        manifest = Manifest.load(args.corpus)
+        manifest.recount(args.corpus)
+        manifest.save(args.corpus)
+        json.dump({"corpus": str(args.corpus), "pairs": manifest.pairs}, sys.stdout, indent=1)
         print()
         return 0
     elif args.source == "sample":
