@@ -62,7 +62,7 @@ def test_flag_defaults_come_from_the_config_dataclasses(tmp_path):
     from serving.server import ServerConfig
 
     args = _parse("serve", ["-m", "m", "--max-batch-tokens", "512", "--batch-tokens", "64"])
-    assert config_from_args(ServerConfig, args).max_batch_tokens == 512
+    assert ServerConfig(**given(ServerConfig, args)).max_batch_tokens == 512
     assert decoding_options(args).max_batch_tokens == 64
 
     # backtranslate: YAML < flags < --set, and the dataclass fills the rest

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from serving.server import ServerConfig, create_app
-from volctrans.cli.common import (add_decoding_arguments, add_device_arguments, add_field, config_from_args,
-                                  decoding_options, load_translator)
+from volctrans.cli.common import (add_decoding_arguments, add_device_arguments, add_field, decoding_options, given,
+                                  load_translator)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    config = config_from_args(ServerConfig, args)
+    config = ServerConfig(**given(ServerConfig, args))  # validated with the decoding options by create_app
     app = create_app(load_translator(args), config, decoding_options(args))
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
