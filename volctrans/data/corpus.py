@@ -90,3 +90,22 @@ class Manifest:
     def path(self, directory: str | Path, pair: str, split: str) -> Path | None:
         relative = self.files.get(pair, {}).get(split)
         return Path(directory) / relative if relative else None
+
+
+def held_out_texts(corpus: str | Path | None) -> set[str]:
+    """Both sides of every dev/test pair of a corpus directory: strings another source must not bring into
+    training, or the test set leaks (a builder given this set drops pairs/sentences that contain one)."""
+    if corpus is None:
+        return set()
+    from volctrans.io import iter_tsv_rows
+
+    manifest = Manifest.load(corpus)
+    texts: set[str] = set()
+    for pair in manifest.files:
+        for split in ("dev", "test"):
+            path = manifest.path(corpus, pair, split)
+            if path is not None:
+                for row in iter_tsv_rows(path, strict=True):
+                    texts.update((row.source.strip(), row.target.strip()))
+    return texts
+
