@@ -22,13 +22,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from volctrans.artifacts import BT_TAG
 from volctrans.data.corpus import Manifest
 from volctrans.errors import VolctransError
 from volctrans.io import atomic_write, iter_lines, iter_tsv_rows, write_tsv
 
 logger = logging.getLogger(__name__)
 
-BT_TAG = "<BT>"
 FILLER = "<blank>"
 
 
