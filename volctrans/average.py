@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from volctrans.errors import InputError, VolctransError
+from volctrans.artifacts import load_checkpoint
+from volctrans.errors import VolctransError
 from volctrans.io import atomic_write
 
 _INTERVAL = re.compile(r"checkpoint_(\d+)_(\d+)\.pt$")
@@ -38,7 +39,7 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
     total: dict[str, torch.Tensor] = {}
     newest = None
     for path in paths:
-        state = _load(Path(path))
+        state = load_checkpoint(path)
         newest = newest or state
         model = state["model"]
         if total and set(model) != set(total):
@@ -55,17 +56,3 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
         torch.save(newest, handle)
     return out
 
-
-def _load(path: Path) -> dict:
-    from volctrans.train import checkpoint_problem
-
-    problem = checkpoint_problem(path)
-    if problem is not None:
-        raise InputError(str(path), None, f"cannot read checkpoint: {problem}")
-    try:
-        state = torch.load(str(path), map_location="cpu", weights_only=False)  # our own checkpoints
-    except Exception as error:  # a damaged file the cheap check let through, or not a checkpoint at all
-        raise InputError(str(path), None, f"cannot read checkpoint ({type(error).__name__}: {error})") from None
-    if not isinstance(state, dict) or "model" not in state:
-        raise InputError(str(path), None, "not a fairseq checkpoint (no model state)")
-    return state

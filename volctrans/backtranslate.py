@@ -28,6 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from volctrans.artifacts import BT_TAG
 from volctrans.data.corpus import Manifest
 from volctrans.errors import InputError, VolctransError
 from volctrans.io import (STDIO, atomic_write, display_name, iter_lines, iter_tsv_rows, staged_directory,
@@ -35,7 +36,6 @@ from volctrans.io import (STDIO, atomic_write, display_name, iter_lines, iter_ts
 
 logger = logging.getLogger(__name__)
 
-BT_TAG = "<BT>"
 FILLER = "<blank>"
 
 

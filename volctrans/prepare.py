@@ -29,6 +29,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from volctrans.artifacts import BT_TAG, DICTIONARY, LANG_DICT, PREPARED, SPM_MODEL, load_prepared
 from volctrans.data.corpus import Manifest
 from volctrans.errors import VolctransError
 from volctrans.io import atomic_write, iter_tsv_rows, staged_directory
@@ -37,11 +38,9 @@ logger = logging.getLogger(__name__)
 
 # fairseq names the dev split "valid".
 FAIRSEQ_SPLIT = {"train": "train", "dev": "valid", "test": "test"}
-PREPARED = "prepared.json"
-LANG_DICT = "langs.txt"
 
 
-VOCAB_FILES = ("spm.model", "spm.vocab", "dict.txt")
+VOCAB_FILES = (SPM_MODEL, "spm.vocab", DICTIONARY)
 
 
 @dataclass
@@ -56,8 +55,8 @@ class PrepareConfig:
     max_train_pieces: int = 250  # longer training pairs are dropped (counted), fairseq rejects them otherwise
     seed: int = 1
     workers: int = 1
-    # Kept as single pieces: the tagged back-translation marker (volctrans.backtranslate.BT_TAG).
-    user_symbols: list[str] = field(default_factory=lambda: ["<BT>"])
+    # Kept as single pieces: the tagged back-translation marker.
+    user_symbols: list[str] = field(default_factory=lambda: [BT_TAG])
     # A prepared folder whose SentencePiece model and dictionary are reused instead of training new ones, so a
     # model trained on that folder can be fine-tuned on this one (e.g. after adding back-translations).
     vocab_from: str | None = None
@@ -322,10 +321,3 @@ def prepare(config: PrepareConfig) -> dict:
         with atomic_write(staging / PREPARED) as handle:
             json.dump(summary, handle, indent=2, ensure_ascii=False)
     return summary
-
-
-def load_prepared(directory: str | Path) -> dict:
-    path = Path(directory) / PREPARED
-    if not path.is_file():
-        raise VolctransError(f"{path}: not found (run `volctrans prepare` first)")
-    return json.loads(path.read_text(encoding="utf-8"))

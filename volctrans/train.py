@@ -17,7 +17,6 @@ import contextlib
 import ctypes
 import fcntl
 import functools
-import importlib.util
 import json
 import logging
 import os
@@ -27,24 +26,20 @@ import signal
 import time
 import subprocess
 import sys
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import yaml
 
+from volctrans.artifacts import LANG_DICT, TRAIN_CONFIG, checkpoint_problem, fairseq_env, load_prepared, plugin_dir
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.io import atomic_write
-from volctrans.prepare import LANG_DICT, load_prepared
 from volctrans.weighting import SCHEMES, get_scheme
 from volctrans.weighting.bilevel import BilevelConfig
 
 logger = logging.getLogger(__name__)
 
-TRAIN_CONFIG = "train_config.yaml"
-# Located without importing it: importing the plugin imports fairseq, which is slow and only needed in fairseq-train.
-PLUGIN_DIR = Path(importlib.util.find_spec("volctrans_fairseq").submodule_search_locations[0])
 TASK = "volctrans_multilingual"
 # Changing these between runs makes checkpoint_last.pt unloadable or meaningless.
 _SHAPE_KEYS = ("data", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim", "attention_heads",
@@ -209,7 +204,7 @@ def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = 
     keys = [f"{category}:{pair}" for category, (_, pairs) in categories.items() for pair in pairs]
     args = [
         str(data / "bin"),
-        "--user-dir", str(PLUGIN_DIR),
+        "--user-dir", str(plugin_dir()),
         "--task", TASK,
         "--main-source-name", main_source,
         "--lang-dict", str(data / "bin" / LANG_DICT),
@@ -347,32 +342,6 @@ LAST = "checkpoint_last.pt"
 _CHECKPOINT = re.compile(r"^checkpoint(?:_last|_best|_\d+_\d+|\d+)\.pt$")
 
 
-def checkpoint_problem(path: Path) -> str | None:
-    """Why a checkpoint cannot be loaded, or None. Cheap: a torch checkpoint is a zip archive whose central
-    directory sits at the end (a file cut short has none) and whose pickle must read back with its CRC; the
-    tensors are not read. A non-zip (legacy) file is only checked for being non-empty."""
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        return f"cannot read: {error.strerror}"
-    if size == 0:
-        return "0 bytes"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            pickles = [name for name in archive.namelist() if name.endswith("/data.pkl") or name == "data.pkl"]
-            if not pickles:
-                return "no data.pkl in the archive"
-            archive.read(pickles[0])  # checks its CRC
-    except zipfile.BadZipFile as error:
-        with open(path, "rb") as handle:
-            if handle.read(4) == b"PK\x03\x04":
-                return f"cut short or damaged ({error})"
-        return None  # the legacy (pre-zip) torch format: assume loadable
-    except (OSError, EOFError, zipfile.LargeZipFile, RuntimeError) as error:
-        return f"damaged ({type(error).__name__}: {error})"
-    return None
-
-
 @dataclass
 class Restore:
     path: Path
@@ -478,9 +447,7 @@ def _train(config: TrainConfig, dry_run: bool, lock: int | None) -> list[str]:
         yaml.safe_dump(asdict(config), handle, sort_keys=False, allow_unicode=True)
     resuming = restore is not None
     logger.info("%s training in %s", f"resuming ({restore.path.name})" if resuming else "starting", save_dir)
-    env = dict(os.environ)
-    # torch ≥ 2.6 defaults torch.load to weights_only=True, which cannot read fairseq's own checkpoints on resume.
-    env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+    env = fairseq_env()  # fairseq-train reads its own checkpoints on resume
     env["PYTHONUNBUFFERED"] = "1"  # fairseq logs to stdout: show progress as it happens when piped to a file
     start = time.perf_counter()
     returncode = run_child(command, env, keep_fds=(lock,) if lock is not None else ())

@@ -17,7 +17,7 @@ def build_random_model(out, sentences: list[str], pairs: list[str], embed_dim: i
     import sentencepiece as spm
     from ctranslate2.specs import transformer_spec
 
-    from serving.translator import MODEL_CONFIG
+    from volctrans.artifacts import LANG_DICT, LANG_TOKEN, MODEL_CONFIG, MODEL_FORMAT, SPM_MODEL, lang_token
 
     out = Path(out)
     out.mkdir(parents=True)
@@ -26,11 +26,11 @@ def build_random_model(out, sentences: list[str], pairs: list[str], embed_dim: i
     spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_writer=model, vocab_size=1000,
                                    character_coverage=0.995,
                                    hard_vocab_limit=False, model_type="unigram", minloglevel=2)
-    (out / "spm.model").write_bytes(model.getvalue())
+    (out / SPM_MODEL).write_bytes(model.getvalue())
     processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
     specials = ["<s>", "<pad>", "</s>", "<unk>"]
     pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
-    vocabulary = specials + [piece for piece in pieces if piece not in specials] + [f"__{lang}__" for lang in langs]
+    vocabulary = specials + [piece for piece in pieces if piece not in specials] + [lang_token(lang) for lang in langs]
     rng = np.random.default_rng(seed)
     d, f, v = embed_dim, ffn_dim, len(vocabulary)
 
@@ -72,9 +72,9 @@ def build_random_model(out, sentences: list[str], pairs: list[str], embed_dim: i
     spec.validate()
     spec.optimize("float32")
     spec.save(str(out))
-    metadata = {"format": "volctrans-ct2/1", "langs": langs, "lang_token": "__{lang}__", "quantization": "float32",
+    metadata = {"format": MODEL_FORMAT, "langs": langs, "lang_token": LANG_TOKEN, "quantization": "float32",
                 "lang_pairs": list(pairs), "max_source_positions": max_positions,
                 "max_target_positions": max_positions, "provenance": {"random_weights": True}}
     (out / MODEL_CONFIG).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    (out / "langs.txt").write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
+    (out / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
     return out

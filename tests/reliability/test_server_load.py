@@ -16,7 +16,7 @@ import time
 import httpx
 
 from serving.server import ServerConfig, create_app
-from serving.testing import serve_in_thread
+from tests.serving.loopback import serve_in_thread
 from serving.translator import DecodingOptions, Translator
 
 CLIENTS = 24

@@ -8,7 +8,7 @@ import pytest
 
 from serving.metrics import percentile
 from serving.server import ServerConfig, create_app
-from serving.testing import serve_in_thread
+from tests.serving.loopback import serve_in_thread
 from volctrans.errors import VolctransError
 
 

@@ -1,4 +1,4 @@
-"""`volctrans data {libreoffice-help,gettext,noisy,import,debian-mono,sample}`: build corpus directories."""
+"""`volctrans data {libreoffice-help,gettext,noisy,import,debian-mono,recount,sample}`: build corpus directories."""
 
 from __future__ import annotations
 
@@ -65,6 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="corpus directory whose dev/test sentences must not appear in the output")
     mono.add_argument("--limit", type=int, default=None, help="at most this many sentences")
 
+    recount = sub.add_parser("recount", help="recount the pairs of a corpus directory whose files were rewritten "
+                                             "(e.g. cleaned in place) and update its manifest")
+    recount.add_argument("corpus", type=Path)
+
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
     sample.add_argument("--out", type=Path, required=True)
@@ -105,6 +109,15 @@ def run(args: argparse.Namespace) -> int:
             return 0
         manifests = import_corpora(args.list, args.out, args.licence)
         json.dump({"out": str(args.out), "sources": {m.name: m.pairs for m in manifests}}, sys.stdout, indent=1)
+        print()
+        return 0
+    elif args.source == "recount":
+        from volctrans.data.corpus import Manifest
+
+        manifest = Manifest.load(args.corpus)
+        manifest.recount(args.corpus)
+        manifest.save(args.corpus)
+        json.dump({"corpus": str(args.corpus), "pairs": manifest.pairs}, sys.stdout, indent=1)
         print()
         return 0
     elif args.source == "debian-mono":

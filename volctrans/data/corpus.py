@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from volctrans.errors import InputError, VolctransError
-from volctrans.io import atomic_write
+from volctrans.io import atomic_write, iter_lines
 
 MANIFEST = "manifest.json"
 SPLITS = ("train", "dev", "test")
@@ -80,6 +80,12 @@ class Manifest:
         if unknown:
             raise InputError(str(path), None, f"unknown manifest keys: {', '.join(unknown)}")
         return cls(**data)
+
+    def recount(self, directory: str | Path) -> None:
+        """Set `pairs` to the line counts of the files (after a stage rewrote some of them in place)."""
+        self.pairs = {pair: {split: sum(1 for _ in iter_lines(Path(directory) / name, allow_empty=True))
+                             for split, name in files.items()}
+                      for pair, files in self.files.items()}
 
     def path(self, directory: str | Path, pair: str, split: str) -> Path | None:
         relative = self.files.get(pair, {}).get(split)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Stage 7: score base and final models (and Apertium on en↔es when installed) on the held-out test sets.
+# Phase 6: score base and final models (and Apertium on en↔es when installed) on the held-out test sets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
 
-stage "7: evaluate (sacrebleu: BLEU, spBLEU when available, chrF++)"
+stage "6 evaluate (sacrebleu: BLEU, spBLEU when available, chrF++)"
 specs=()
 for xx in ${LANGS//,/ }; do
   for pair in "en-$xx" "$xx-en"; do
