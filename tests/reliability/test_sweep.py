@@ -62,7 +62,7 @@ def make_inputs(root: Path) -> dict[str, Path]:
 class Case:
     name: str
     argv: list[str]  # {name} placeholders: inputs by key, {out}, {model}, {unwritable}
-    names: str  # a placeholder whose path the error line must name
+    names: str  # a placeholder whose path the error line must name (or, not a placeholder, a literal it must hold)
     line: int | None = None  # the line number it must name
 
     def __str__(self):
@@ -142,6 +142,21 @@ CASES = [
     Case("data-sample-no-manifest", ["data", "sample", "--from", "{no_manifest}", "--out", "{out}/s"], "no_manifest"),
     Case("data-import-bad-list", ["data", "import", "--list", "{bad_utf8}", "--out", "{out}/i"], "bad_utf8"),
     Case("serve-missing-model", ["serve", "-m", "{out}/model"], "out"),
+    Case("serve-missing-api-key-file", ["serve", "-m", "{model}", "--api-key-file", "{missing}"], "missing"),
+    # the cleaning tools around `clean`
+    Case("clean-lexicon-unknown-language", ["clean-lexicon", "-s", "en", "-t", "xx", "-i", "{pairs}", "-o",
+                                            "{out}/lex.json"], "'xx'"),
+    Case("clean-lexicon-too-few-pairs", ["clean-lexicon", "-s", "en", "-t", "de", "-i", "{bad_utf8}", "-o",
+                                         "{out}/lex.json"], "bad_utf8"),
+    Case("clean-lexicon-truncated-gz", ["clean-lexicon", "-s", "en", "-t", "de", "-i", "{truncated_gz}", "-o",
+                                        "{out}/lex.json"], "truncated_gz"),
+    Case("clean-learn-too-few-pairs", ["clean-learn", "--data", "en-de:{pairs}", "-o", "{out}/c.json"], "pairs"),
+    Case("clean-learn-unknown-language", ["clean-learn", "--data", "en-xx:{pairs}", "-o", "{out}/c.json"], "'en-xx'"),
+    Case("clean-bench-missing-corpus", ["clean-bench", "--corpus", "{out}/corpus", "--langs", "es", "--workdir",
+                                        "{out}/work"], "out"),
+    Case("select-missing-checkpoint", ["select", "--checkpoint", "{missing}", "--pool", "{pairs}", "--seed",
+                                       "{pairs}", "-s", "en", "-t", "de", "--budget", "0.5", "-o", "{out}/s.tsv"],
+         "missing"),
 ]
 
 
@@ -167,7 +182,7 @@ def test_bad_input_gives_one_line_and_leaves_nothing(case, tmp_path, capsys, ran
     command = argv[0] if argv[0] != "data" else "data"
     assert lines[0].startswith(f"volctrans {command}: error: "), lines[0]
     assert result.code == 1
-    named = places[case.names]
+    named = places.get(case.names, case.names)
     assert named in lines[0] or os.path.basename(named) in lines[0], (named, lines[0])
     if case.line is not None:
         assert f":{case.line}:" in lines[0], lines[0]
