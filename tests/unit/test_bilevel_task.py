@@ -102,6 +102,8 @@ def test_fp16_lower_level_copy_has_fp32_master_weights_and_lambda_stays_finite(p
     assert {p.dtype for p in run.task.lower.model.parameters()} == {torch.float32}
     assert all(torch.isfinite(p).all() for p in run.task.lower.model.parameters())
     assert torch.isfinite(run.task.lam).all()
+    embed = run.task.lower.model.encoder.embed_tokens.weight
+    assert int(run.task.lower.optimizer.state[embed]["step"]) == 3  # loss scaling kept u's steps finite
     weights = run.task.weights()
     assert abs(sum(weights.values()) - 1) < 1e-6 and weights != {"libreoffice": 0.5, "noisy": 0.5}
 
@@ -197,12 +199,14 @@ def _record_collectives(monkeypatch):
 
 def test_a_rank_on_a_dummy_batch_enters_the_same_collectives(prepared, tmp_path, one_process_world, monkeypatch):
     """At an epoch's end short ranks get a dummy batch (ignore_grad): they must enter every collective the others
-    enter, in the same order, or the others hang in all_reduce."""
+    enter, in the same order, or the others hang in all_reduce. The dummy is the first batch of the last iterator
+    the Trainer built: after a validation (every checkpoint save runs one), a validation batch."""
     sequences = []
     for dummy in (False, True):
         run = Run(prepared, tmp_path / f"ckpt{dummy}", bilevel={"lisa_layers": 1}, extra=["--ddp-backend", "legacy_ddp"],
                   update_freq=2)
         run.updates(1)  # first update: u is set up from w on every rank
+        run.trainer.get_valid_iterator(run.cfg.dataset.valid_subset)
         calls = _record_collectives(monkeypatch)
         samples = next(run.groups)
         run.trainer.train_step([samples[0], None] if dummy else samples)  # None: the Trainer's dummy batch

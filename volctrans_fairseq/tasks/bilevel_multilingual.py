@@ -137,13 +137,14 @@ class LowerLevel:
     """u: an fp32 copy of w, trained by torch Adam. With an fp16/bf16 w, u's forward runs under autocast in that
     dtype (fp32 master weights, half-precision compute); fp16 adds dynamic loss scaling (torch GradScaler)."""
 
-    def __init__(self, w_model: torch.nn.Module):
+    def __init__(self, w_model: torch.nn.Module, init_scale: float = 128.0):
         self.model = copy.deepcopy(w_model).float()
         self.device = next(w_model.parameters()).device
         w_dtype = next(w_model.parameters()).dtype
         self.compute_dtype = w_dtype if w_dtype in (torch.float16, torch.bfloat16) else None
         self.optimizer = torch.optim.Adam(list(self.model.parameters()), lr=1e-4, betas=(0.9, 0.98), eps=1e-8)
-        self.scaler = torch.amp.GradScaler(self.device.type) if w_dtype == torch.float16 else None
+        # The losses are sums over a batch's tokens (as fairseq's): start from fairseq's loss scale, not torch's 2¹⁶.
+        self.scaler = torch.amp.GradScaler(self.device.type, init_scale=init_scale) if w_dtype == torch.float16 else None
         self.ddp = None
         if _distributed():
             self.ddp = LegacyDistributedDataParallel(self.model, distributed_utils.get_data_parallel_group(),
@@ -374,7 +375,7 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
         if self.args.lisa_layers > 0 and getattr(optimizer, "has_flat_params", False):
             raise RuntimeError("bilevel: LISA cannot run with flat fp16 gradients (fairseq packs only trainable "
                                "parameters into the flat buffer, at the wrong offsets): add --fp16-no-flatten-grads")
-        self.lower = LowerLevel(model)
+        self.lower = LowerLevel(model, init_scale=float(getattr(self.args, "fp16_init_scale", 128) or 128))
         probe = next(n for n, p in model.named_parameters() if layer_of(n) is None and p.requires_grad)
         self._probe = dict(model.named_parameters())[probe]
         self._probe_u = dict(self.lower.model.named_parameters())[probe]
@@ -476,6 +477,12 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
     def train_step(self, sample, model, criterion, optimizer, update_num, ignore_grad=False):
         if not self.use_bilevel:
             return super().train_step(sample, model, criterion, optimizer, update_num, ignore_grad)
+        if "net_input" in sample:  # not the ordered dict of sub-batches collated for training
+            if not ignore_grad:
+                raise RuntimeError("bilevel: training batches must be collated per source (collate_format ordered_dict)")
+            # A rank without data at an epoch's end gets the Trainer's dummy batch, which is the first batch of the
+            # last iterator it built: after a validation, a validation batch. Its loss is zeroed; run it as main's.
+            sample = {self._train_keys[0]: sample}
         inner = unwrap(model)
         self._ensure_lambda()
         if self.lower is None:
