@@ -12,13 +12,20 @@ Everything else is fairseq_cli.train's own code path.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
-from fairseq import options
-from fairseq.dataclass.utils import convert_namespace_to_omegaconf
-from fairseq.distributed import utils as distributed_utils
-from fairseq_cli.train import main
+# `python -m` imported the plugin package first, and with it fairseq, whose import logs and so gives the root logger
+# a default stderr handler. Dropped here, fairseq_cli.train's import sets up logging as fairseq-train does (stdout,
+# "time | level | name | message": what log readers such as benchmarks/bilevel_overhead.sh parse).
+for _handler in list(logging.root.handlers):
+    logging.root.removeHandler(_handler)
+
+from fairseq_cli.train import main  # noqa: E402  (configures logging at import)
+from fairseq import options  # noqa: E402
+from fairseq.dataclass.utils import convert_namespace_to_omegaconf  # noqa: E402
+from fairseq.distributed import utils as distributed_utils  # noqa: E402
 
 _TORCHRUN_ENV = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")
 

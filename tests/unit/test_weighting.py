@@ -196,3 +196,17 @@ def test_weights_are_logged_once_per_window_whatever_the_interval(interval, expe
     # λ moves (and is logged) only on outer steps, update_num % interval == 0; record "update" is update_num + 1.
     outer = [update for update in range(60) if update % interval == 0]
     assert [update + 1 for update in outer if log_due(update, 20, interval)] == expected
+
+
+def test_training_entry_point_fixes_bf16_and_cpu_torchrun(tmp_path):
+    from volctrans_fairseq.train import config
+
+    base = [str(tmp_path), "--task", "translation", "--arch", "transformer", "--cpu"]
+    assert config(base + ["--bf16"], environ={}).common.tpu is False  # fairseq's parser alone sets --tpu
+    assert config(base + ["--bf16", "--tpu"], environ={}).common.tpu is True
+    torchrun = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500", "WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"}
+    dist = config(base + ["--distributed-world-size", "2"], environ=torchrun).distributed_training
+    assert (dist.distributed_init_method, dist.distributed_rank, dist.distributed_world_size, dist.device_id,
+            dist.distributed_no_spawn) == ("env://", 1, 2, 1, True)
+    single = config(base, environ=torchrun).distributed_training  # world size 1: no process group
+    assert single.distributed_init_method is None
