@@ -9,9 +9,9 @@ import shlex
 import sys
 import time
 
-from serving.benchmark import CPU_COMPUTE_TYPES, GPU_COMPUTE_TYPES, BenchConfig, format_table, run_benchmark
+from volctrans.bench import CPU_COMPUTE_TYPES, GPU_COMPUTE_TYPES, BenchConfig, format_table, run_benchmark
 from serving.parity import read_test_set
-from volctrans.cli.translate import add_decoding_arguments, decoding_options
+from volctrans.cli.common import add_decoding_arguments, decoding_options
 from volctrans.io import atomic_write
 
 
