@@ -140,7 +140,7 @@ def _batches_per_rank(config_path, ranks: int) -> list[tuple[int, int]]:
     from fairseq import tasks
 
     from volctrans.config import from_dict, load_yaml
-    from volctrans.prepare import load_prepared
+    from volctrans.artifacts import load_prepared
     from volctrans.train import TrainConfig, fairseq_arguments
     from volctrans_fairseq.train import config as fairseq_config
 
@@ -200,7 +200,7 @@ def test_mixed_precision_through_the_training_entry_point(prepared, precision):
     """The fairseq arguments volctrans writes for a GPU run with this precision and LISA, run on CPU through
     volctrans_fairseq.train (fairseq's mixed-precision optimizer runs on CPU without flat gradients)."""
     from volctrans.config import from_dict, load_yaml
-    from volctrans.prepare import load_prepared
+    from volctrans.artifacts import load_prepared
     from volctrans.train import TrainConfig, fairseq_arguments
 
     path = _train(prepared, precision, device="cuda", precision=precision, max_update=3, update_freq=2,

@@ -26,7 +26,7 @@ from fairseq.trainer import Trainer  # noqa: E402
 
 import volctrans_fairseq  # noqa: E402,F401  (registers the task)
 from volctrans.config import from_dict  # noqa: E402
-from volctrans.prepare import load_prepared  # noqa: E402
+from volctrans.artifacts import load_prepared  # noqa: E402
 from volctrans.train import TrainConfig, fairseq_arguments  # noqa: E402
 from volctrans_fairseq.train import parse_args  # noqa: E402
 
