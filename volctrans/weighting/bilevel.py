@@ -36,7 +36,7 @@ class BilevelConfig:
     sampling_epoch_size: int = 0
     dev_max_tokens: int = 1024  # tokens per trusted-dev batch for L1
     log_interval: int = 50
-    lisa_layers: int = 0  # > 0: only this many random transformer layers trainable at a time (memory bound)
+    lisa_layers: int = 0  # > 0: only this many random transformer layers trainable at a time (no gradients for the rest)
     lisa_interval: int = 50
 
     def validate(self) -> list[str]:
