@@ -1,8 +1,9 @@
 """A training run that always resumes: a lock on save_dir, a fairseq child that dies with `volctrans train`, and
 a resume that falls back to the newest intact checkpoint when checkpoint_last.pt is unreadable.
 
-The fast tests run the real `volctrans train` with a stand-in `fairseq_cli.train` first on PYTHONPATH (it records
-its arguments and sleeps or exits); the slow one resumes a real fairseq training from a 0-byte checkpoint_last.pt.
+The fast tests run the real `volctrans train` with a stand-in for the trainer module it starts (FAIRSEQ_TRAIN) first
+on PYTHONPATH (it records its arguments and sleeps or exits); the slow one resumes a real fairseq training from a
+0-byte checkpoint_last.pt.
 """
 
 from __future__ import annotations
@@ -39,11 +40,16 @@ def _checkpoint(path: Path, updates: int) -> Path:
 
 @pytest.fixture
 def fake_fairseq(tmp_path):
-    """A prepared folder, a train config on it, and an environment whose `fairseq_cli.train` is the stand-in."""
+    """A prepared folder, a train config on it, and an environment whose trainer module is the stand-in."""
+    from volctrans.train import FAIRSEQ_TRAIN
+
     fake = tmp_path / "fake"
-    (fake / "fairseq_cli").mkdir(parents=True)
-    (fake / "fairseq_cli" / "__init__.py").write_text("")
-    (fake / "fairseq_cli" / "train.py").write_text(FAKE_TRAINER)
+    *packages, module = FAIRSEQ_TRAIN.split(".")  # the trainer `volctrans train` runs with `python -m`
+    folder = fake.joinpath(*packages)
+    folder.mkdir(parents=True)
+    for depth in range(1, len(packages) + 1):
+        (fake.joinpath(*packages[:depth]) / "__init__.py").write_text("")
+    (folder / f"{module}.py").write_text(FAKE_TRAINER)
     prepared = tmp_path / "prepared"
     (prepared / "bin").mkdir(parents=True)
     (prepared / "prepared.json").write_text(json.dumps({
