@@ -64,8 +64,9 @@ def fake_fairseq(tmp_path):
 
 
 def _train(config, env, **kwargs):
+    # cwd: `python -m` puts it first on sys.path, ahead of the stand-in on PYTHONPATH
     return subprocess.Popen([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=config.parent, **kwargs)
 
 
 def _trainer_pids(env, timeout=60.0) -> list[int]:
@@ -133,7 +134,7 @@ def test_resume_falls_back_to_the_newest_intact_checkpoint(fake_fairseq):
     for age, path in ((30, older), (20, newest), (10, truncated)):
         os.utime(path, (time.time() - age, time.time() - age))
     result = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config)], env=env,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, cwd=config.parent)
     assert result.returncode == 0, result.stderr
     [argv] = [json.loads(p.read_text()) for p in Path(env["FAKE_LOG"]).iterdir()]
     assert argv[argv.index("--restore-file") + 1] == str(newest.resolve())
