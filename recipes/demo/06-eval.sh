@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Phase 6: score base and final models (and Apertium on en↔es when installed) on the held-out test sets.
+# Phase 6: score the reverse (xx→en), clean (en→xx) and final (en→xx) models (and Apertium on en↔es when installed) on the held-out test sets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
@@ -8,7 +8,7 @@ stage "6 evaluate (sacrebleu: BLEU, spBLEU when available, chrF++)"
 specs=()
 for xx in ${LANGS//,/ }; do
   for pair in "en-$xx" "$xx-en"; do
-    for which in base final; do
+    for which in reverse clean final; do
       [ -f "$RUN/test/$pair.$which.hyp" ] && specs+=(--spec "$which/$pair" "$RUN/test/$pair.$which.hyp" "$RUN/test/$pair.ref")
     done
   done

@@ -8,6 +8,6 @@ PAIR=${BENCH_PAIR:-en-es}
 
 stage "7 benchmark ($PAIR, beam $BEAM)"
 if [ -f "$RUN/bench.json" ]; then skip "$RUN/bench.json"; exit 0; fi
-volctrans bench -m "$RUN/model" --checkpoint "$RUN/checkpoints-final/checkpoint_best.pt" --data "$RUN/prepared-final" \
+volctrans bench -m "$RUN/model" --checkpoint "$RUN/checkpoints-final/checkpoint_last.pt" --data "$RUN/prepared-final" \
   -i "$(ls "$SAMPLE/$PAIR/"test.tsv*)" --pair "$PAIR" --beam "$BEAM" --limit "${BENCH_SENTENCES:-100}" \
   --max-decoding-length "$MAX_LEN" --json "$RUN/bench.json" 2>>"$RUN/log/bench.log"

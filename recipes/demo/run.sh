@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU (time measured on 2 cores:
 # docs/benchmarks.md, "Demo"). The numbered scripts of this folder are its phases, run in their order:
-#   01 clean → 02 base model (prepare → train → export) → 03 back-translate with the base model →
-#   04 final model (prepare clean + bt on the base vocabulary → fine-tune with bilevel weights → export) →
-#   05 translate the test sets (base and final) → 06 eval → 07 bench
-# steps/ holds what phases 2, 4 and 5 do once per model. Every stage skips work whose output exists, so rerunning
-# resumes; each stage's wall time goes to $RUN/log/stage_times.tsv.
+#   01 clean → 02 prepare (shared vocabulary) →
+#   03 two jobs, one core each: reverse model xx→en → export → back-translate the monolingual slices → prepare
+#      clean + bt  ∥  en→xx model on the clean sample →
+#   04 final model (the clean en→xx model fine-tuned on clean + bt with bilevel weights → export) →
+#   05 translate the test sets → 06 eval (with Apertium en↔es) → 07 bench
+# Languages: en → es, fr, ru (the sample's pairs). steps/ holds what the phases do once per model. Every stage skips
+# work whose output exists, so rerunning resumes; each stage's wall time goes to $RUN/log/stage_times.tsv (the
+# two jobs of phase 3 overlap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
@@ -26,6 +29,26 @@ for record in shown + ([records[-1]] if records[-1] is not shown[-1] else []):
     print(f"  update {record['update']:>4}: " + ", ".join(f"{k}={v:.3f}" for k, v in record["weights"].items()))
 PY
 
+printf '\n=== %s\n' "summary: test chrF++ / BLEU (300 sentences per direction, beam $BEAM)"
+python3 - "$RUN/scores.json" <<'PY'
+import json, sys
+scores = json.load(open(sys.argv[1]))
+rows = {}
+for pair in scores["pairs"]:
+    rows.setdefault(pair["system"], []).append(pair)
+labels = {"final": "final model (clean + back-translation, bilevel weights)", "clean": "en→xx before back-translation",
+          "reverse": "reverse model xx→en (back-translates)", "apertium": "Apertium (rule-based)"}
+for system, pairs in rows.items():
+    cells = ", ".join(f"{p['pair']} {p['chrf']:.1f}/{p['bleu']:.1f}" for p in pairs)
+    mean = sum(p["chrf"] for p in pairs) / len(pairs)
+    print(f"  {labels.get(system, system):<58} avg chrF++ {mean:5.1f}   ({cells})")
+PY
+example="Click the Save button to store the document."
+printf '\n=== %s\n' "the final model on: $example"
+for xx in ${LANGS//,/ }; do
+  printf '  en→%s: %s\n' "$xx" "$(echo "$example" | volctrans translate -m "$RUN/model" -s en -t "$xx" --beam "$BEAM" --quiet 2>/dev/null)"
+done
+
 cat <<DONE
 
 Done in $(( ($(date +%s) - start) / 60 )) min.
@@ -34,7 +57,7 @@ Done in $(( ($(date +%s) - start) / 60 )) min.
   learned source weights (PNG):       $RUN/weights.png   (log: $RUN/checkpoints-final/weights.jsonl)
   benchmark table:                    $RUN/bench.json
   translations of the test sets:      $RUN/test/*.hyp
-  checkpoints and configs:            $RUN/checkpoints-{base,final}
+  checkpoints and configs:            $RUN/checkpoints-{reverse,clean,final}
   logs:                               $RUN/log
-Try:  echo "Click the Save button." | volctrans translate -m $RUN/model -s en -t de
+Try:  echo "Click the Save button to store the document." | volctrans translate -m $RUN/model -s en -t es
 DONE

@@ -3,14 +3,16 @@
 #   1 data (apt-get download, align, split by page)   2 clean   3 prepare   4 train   5 average   6 export
 #   7 translate the test sets   8 eval
 # Each stage skips work whose output exists; training resumes from checkpoint_last.pt.
-# CPU-only machines: DEVICE=cpu PRECISION=fp32 (measured: about a year for the full run — README.md here); GPU: defaults.
+# CPU-only machines: DEVICE=cpu selects train-cpu.yaml (the testbed's small model; use a few LANGS); the GPU model on
+# CPU (TRAIN_CONFIG=recipes/libreoffice/train.yaml DEVICE=cpu PRECISION=fp32) would take about a year (README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-runs/libreoffice}
 # Every libreoffice-help package Debian has, except en-gb (English) and sk (a link to Czech).
 LANGS=${LANGS:-ca,cs,da,de,dz,el,es,et,eu,fi,fr,gl,hi,hu,id,it,ja,km,ko,nl,om,pl,pt,pt_br,ru,sl,sv,tr,vi,zh,zh_tw}
 DEVICE=${DEVICE:-auto}
-PRECISION=${PRECISION:-fp16}
+PRECISION=${PRECISION:-$([ "$DEVICE" = cpu ] && echo fp32 || echo fp16)}
+TRAIN_CONFIG=${TRAIN_CONFIG:-recipes/libreoffice/$([ "$DEVICE" = cpu ] && echo train-cpu.yaml || echo train.yaml)}
 BEAM=${BEAM:-5}
 QUANTIZATION=${QUANTIZATION:-int8_float16}
 mkdir -p "$WORK/log"
@@ -37,7 +39,7 @@ stage "3: prepare"
   --corpora "$WORK/corpus" --out "$WORK/prepared"
 
 stage "4: train (device $DEVICE, precision $PRECISION)"
-volctrans train --config recipes/libreoffice/train.yaml --set "data=$WORK/prepared" --set "save_dir=$WORK/checkpoints" \
+volctrans train --config "$TRAIN_CONFIG" --set "data=$WORK/prepared" --set "save_dir=$WORK/checkpoints" \
   --set "device=$DEVICE" --set "precision=$PRECISION"
 
 stage "5: average the last 5 checkpoints"

@@ -58,9 +58,10 @@ def test_tiny_real_run(tmp_path):
     assert "volctrans" in scores["average"]
 
 
-@pytest.mark.parametrize("config", ["recipes/demo/train-base.yaml", "recipes/demo/train-final.yaml",
+@pytest.mark.parametrize("config", ["recipes/demo/train-reverse.yaml", "recipes/demo/train-clean.yaml",
+                                    "recipes/demo/train-final.yaml",
                                     "recipes/demo/prepare.yaml", "recipes/libreoffice/train.yaml",
-                                    "recipes/libreoffice/prepare.yaml"])
+                                    "recipes/libreoffice/train-cpu.yaml", "recipes/libreoffice/prepare.yaml"])
 def test_recipe_configs_validate(config):
     # The recipes give prepare its corpora on the command line, as here.
     command = ["prepare", "--corpora", "runs/corpus"] if "prepare" in config else ["train"]
