@@ -1,0 +1,73 @@
+"""Compare testbed arms at their final update: test chrF++/BLEU mean ± sd over seeds, and each arm against the first.
+
+    python3 benchmarks/testbed/compare.py runs/tb-bilevel/uniform runs/tb-bilevel/temperature runs/tb-bilevel/bilevel
+
+Each ARM folder holds seed*/ runs written by benchmarks/testbed/run.sh. A difference is called real here only
+when it exceeds the larger of the two arms' seed ranges (max − min); with 2–3 seeds nothing finer is claimed.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from summarize import read_run, spread  # noqa: E402
+
+
+def final_scores(arm: Path, direction: str, metric: str) -> list[float]:
+    values = []
+    for run_dir in sorted(arm.glob("seed*")):
+        run = read_run(run_dir)
+        score = run["scores"].get((run["max_update"], "test", direction))
+        if score:
+            values.append(score[metric])
+    return values
+
+
+def final_weights(arm: Path) -> str:
+    weights = []
+    for log in sorted(arm.glob("seed*/weights.jsonl")):
+        lines = log.read_text().splitlines()
+        if lines:
+            weights.append(json.loads(lines[-1])["weights"])
+    if not weights:
+        return "–"
+    return ", ".join(f"{k} {statistics.mean(w[k] for w in weights):.2f}" for k in weights[0])
+
+
+def seconds_per_update(arm: Path) -> str:
+    values = []
+    for summary in sorted(arm.glob("seed*/train_summary.json")):
+        data = json.loads(summary.read_text())
+        if not data.get("resumed") and data.get("max_update"):
+            values.append(data["wall_seconds"] / data["max_update"])
+    return f"{statistics.mean(values):.2f}" if values else "–"
+
+
+def main(arms: list[str]) -> None:
+    arms_paths = [Path(a) for a in arms]
+    directions = sorted({line.split("\t")[2] for arm in arms_paths for f in arm.glob("seed*/scores.tsv")
+                         for line in f.read_text().splitlines()})
+    for direction in directions:
+        print(f"\n| arm ({direction}, test, final) | seeds | chrF++ mean ± sd (min–max) | BLEU mean ± sd | Δ chrF++ vs {arms_paths[0].name} | beyond seed range? | s/update | final weights |")
+        print("|---|---|---|---|---|---|---|---|")
+        reference = final_scores(arms_paths[0], direction, "chrf")
+        for arm in arms_paths:
+            chrf = final_scores(arm, direction, "chrf")
+            bleu = final_scores(arm, direction, "bleu")
+            if chrf and reference and arm != arms_paths[0]:
+                delta = statistics.mean(chrf) - statistics.mean(reference)
+                noise = max(max(chrf) - min(chrf), max(reference) - min(reference))
+                verdict = "yes" if abs(delta) > noise else "no"
+                delta_text = f"{delta:+.1f}"
+            else:
+                delta_text, verdict = "–", "–"
+            print(f"| {arm.name} | {len(chrf)} | {spread(chrf)} | {spread(bleu)} | {delta_text} | {verdict} | "
+                  f"{seconds_per_update(arm)} | {final_weights(arm)} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
