@@ -111,11 +111,14 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
     try:
         raw = work / "raw"
         raw.mkdir()
-        for lang, texts in ((source_lang, sources), (target_lang, references or sources)):
+        # The reference side is only carried along (we score the decoded strings ourselves), but fairseq-generate
+        # refuses a sample whose reference is longer than the model's positions: cut it like the output cap.
+        for lang, texts, limit in ((source_lang, sources, max_pieces),
+                                   (target_lang, references or sources, translator.max_output_tokens)):
             with open(raw / f"test.{lang}", "w", encoding="utf-8") as handle:
                 for i in todo:
                     pieces = translator.processor.encode(texts[i], out_type=str)
-                    handle.write(" ".join(pieces[:max_pieces] if lang == source_lang else pieces) + "\n")
+                    handle.write(" ".join(pieces[:limit]) + "\n")
         bin_dir = work / "bin"
         dictionary = Path(reference.data) / "dict.txt"
         preprocess = run_measured([
