@@ -1,4 +1,4 @@
-"""Learned rule: a rectifier network turned exactly into linear constraints (Pan, Mehta & Srikumar, ACL 2020).
+"""The learned rule's model (the rule itself: cleaning/rules/learned.py): a rectifier network turned exactly into linear constraints (Pan, Mehta & Srikumar, ACL 2020).
 
 The network is t(x) = sign(1 − Σ_k ReLU(a_k·x + b_k)), +1 = clean. Because Σ_k ReLU(z_k) = max over subsets S
 of Σ_{k∈S} z_k, t(x) = +1 exactly when every one of the 2^K − 1 inequalities
@@ -22,8 +22,9 @@ import numpy as np
 
 from cleaning.features import FEATURE_NAMES, pair_features
 from cleaning.formats import read_versioned_json, write_json
-from cleaning.rules.base import PairBatch, Rule, register_rule
+from cleaning.views import PairBatch
 from volctrans.errors import InputError
+from volctrans.io import TsvRow, iter_tsv_rows
 
 FORMAT = "volctrans-learned-constraints/1"
 DEFAULT_FILE = "learned_default.json"
@@ -160,24 +161,58 @@ def training_data(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str
 
 
 @dataclass
-class LearnedParams:
-    path: str | None = None  # constraints file; None = the one shipped with the package
-    slack: float = 0.0  # tolerated violation: > 0 keeps more pairs
+class LearnConfig:
+    """`volctrans clean-learn`: which clean pairs to learn from, where the constraints go, the network's size."""
+
+    data: list[str]  # clean pairs as SRC-TGT:PATH (TSV), one entry per language pair
+    output: str  # constraints file (JSON)
+    hidden: int = 4  # hidden ReLU units K (2^K − 1 constraints)
+    max_pairs: int = 5000  # clean pairs sampled per language pair
+    epochs: int = 400
+    negative_weight: float = 1.0  # loss weight of corrupted pairs (< 1 keeps more clean pairs)
+    seed: int = 1
+
+    def sources(self) -> list[tuple[str, str, str]]:
+        """(src, tgt, path) of each `data` entry; None for an entry that is not SRC-TGT:PATH."""
+        out = []
+        for item in self.data:
+            langs, _, path = item.partition(":")
+            src, _, tgt = langs.partition("-")
+            out.append((src, tgt, path) if src and tgt and path else None)
+        return out
+
+    def validate(self) -> list[str]:
+        problems = [f"data: expected SRC-TGT:PATH, e.g. en-de:train.tsv, got {item!r}"
+                    for item, source in zip(self.data, self.sources()) if source is None]
+        if not self.data:
+            problems.append("data: give at least one SRC-TGT:PATH")
+        if not 1 <= self.hidden <= 10:
+            problems.append("hidden: must be between 1 and 10 (2^K − 1 constraints)")
+        return problems
 
 
-@register_rule("learned", LearnedParams, pair=True)
-class Learned(Rule):
-    """Linear constraints learned from clean pairs vs synthetic misaligned/glued/truncated ones."""
+def learn(config: LearnConfig) -> dict:
+    """Train the rectifier net on the clean pairs of `config.data` and their corruptions, write its constraints.
 
-    def __init__(self, params, context):
-        super().__init__(params, context)
-        key = ("learned", params.path)
-        if key not in context.resources:
-            context.resources[key] = load(params.path or default_path())
-        self._constraints: Constraints = context.resources[key]
-
-    def score(self, batch: PairBatch) -> np.ndarray:
-        return self._constraints.violation(pair_features(batch))
-
-    def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores <= self.params.slack
+    Returns the training record saved in the file, plus the number of constraints and how often the constraints
+    and the network agree on the training features (1.0: the conversion is exact).
+    """
+    xs, ys = [], []
+    for src, tgt, path in config.sources():
+        pairs = [(row.source, row.target) for row in iter_tsv_rows(path, strict=False) if isinstance(row, TsvRow)]
+        random.Random(config.seed).shuffle(pairs)
+        x, y = training_data(pairs[: config.max_pairs], src, tgt, config.seed)
+        xs.append(x)
+        ys.append(y)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    net = train(x, y, hidden=config.hidden, epochs=config.epochs, seed=config.seed,
+                negative_weight=config.negative_weight)
+    constraints = to_constraints(net)
+    decided = net.decide(x)
+    info = {"data": list(config.data), "pairs": int(len(y)), "hidden": config.hidden, "epochs": config.epochs,
+            "seed": config.seed, "negative_weight": config.negative_weight, "negatives": list(NEGATIVE_TYPES),
+            "train_clean_kept": round(float(decided[y > 0].mean()), 4),
+            "train_noisy_rejected": round(float((~decided)[y == 0].mean()), 4)}
+    save(config.output, net, info)
+    return {**info, "constraints": len(constraints.subsets),
+            "network_constraint_agreement": float((decided == constraints.satisfied(x)).mean())}

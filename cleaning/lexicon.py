@@ -1,4 +1,5 @@
-"""A cheap cross-lingual signal: word-translation coverage from a lexicon learned on clean pairs.
+"""A cheap cross-lingual signal: word-translation coverage from a lexicon learned on clean pairs (the rule that
+applies it: cleaning/rules/lexical.py).
 
 Length, numbers and punctuation cannot tell a misaligned pair whose sides happen to have the same shape; word
 translations can. The lexicon is learned without labels from clean parallel text of the language pair
@@ -11,15 +12,14 @@ from __future__ import annotations
 
 import collections
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from cleaning.formats import read_versioned_json, write_json
-from cleaning.rules.base import PairBatch, Rule, register_rule
 from cleaning.text import SCRIPT_CHARS, is_unspaced
+from volctrans.io import TsvRow, iter_tsv_rows
 
 FORMAT = "volctrans-lexicon/1"
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -70,6 +70,14 @@ def learn(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str, min_co
             "tgt_to_src": _direction(tgt_sets, src_sets, min_count, min_dice, top, max_df)}
 
 
+def learn_file(path: str | Path, src_lang: str, tgt_lang: str, output: str | Path, **params) -> dict:
+    """Learn a lexicon from the clean pairs of a TSV (malformed rows skipped), write it; return its size."""
+    pairs = [(row.source, row.target) for row in iter_tsv_rows(path, strict=False) if isinstance(row, TsvRow)]
+    lexicon = learn(pairs, src_lang, tgt_lang, **params)
+    save(lexicon, output)
+    return {"pairs": len(pairs), "src_words": len(lexicon["src_to_tgt"]), "tgt_words": len(lexicon["tgt_to_src"])}
+
+
 def save(lexicon: dict, path: str | Path) -> None:
     write_json(path, lexicon, readable=False)  # large and machine-read: compact
 
@@ -91,34 +99,3 @@ def coverage(a_sets: Iterable[frozenset[str]], b_sets: Iterable[frozenset[str]],
                 covered += any(t in b for t in translations)
         out.append(covered / known if known >= min_known else 1.0)
     return np.array(out, dtype=np.float64)
-
-
-@dataclass
-class LexicalParams:
-    # Lexicon file; "{src}" and "{tgt}" are replaced by the corpus languages (one lexicon per pair).
-    path: str = "lexicons/{src}-{tgt}.json"
-    min_coverage: float = 0.2
-    min_known: int = 3  # judge a side only when it has this many lexicon words
-
-
-@register_rule("lexical", LexicalParams, pair=True)
-class Lexical(Rule):
-    """Word-translation coverage in both directions (min of the two): misaligned and glued pairs fail it."""
-
-    def __init__(self, params, context):
-        super().__init__(params, context)
-        path = params.path.format(src=context.src_lang, tgt=context.tgt_lang)
-        key = ("lexicon", path)
-        if key not in context.resources:
-            context.resources[key] = load(path)
-        self._lexicon = context.resources[key]
-
-    def score(self, batch: PairBatch) -> np.ndarray:
-        src = [tokens(t, batch.src.lang) for t in batch.src.texts]
-        tgt = [tokens(t, batch.tgt.lang) for t in batch.tgt.texts]
-        forward = coverage(src, tgt, self._lexicon["src_to_tgt"], self.params.min_known)
-        backward = coverage(tgt, src, self._lexicon["tgt_to_src"], self.params.min_known)
-        return np.minimum(forward, backward)
-
-    def accept(self, scores: np.ndarray) -> np.ndarray:
-        return scores >= self.params.min_coverage

@@ -237,3 +237,23 @@ class CharView:
         if len(same) >= need:
             window[: len(same) - need + 1] = (cs[need:] - cs[:-need]) == need
         return self.count(window) > 0
+
+
+_ENTITY_STRIP = ".,;:!?()[]{}\"'«»“”„‘’"
+
+
+def entities(tokens: list[str]) -> frozenset[str]:
+    """Tokens translators copy verbatim: CamelCase/ALLCAPS names, %VARIABLES%, paths, identifiers (ASCII only).
+
+    Plain lower-case and title-case words (punctuation does not affect islower/istitle) are dropped by a
+    comprehension of C-level string tests; only the few remaining tokens get the slower checks.
+    """
+    out = []
+    for tok in [t for t in tokens if not t.islower() and not t.istitle()]:
+        tok = tok.strip(_ENTITY_STRIP)
+        if "-" in tok and tok.replace("-", "").isalpha():
+            tok = tok.replace("-", "")  # "Right-click" is a word; "Ctrl-Z" stays a (folded) name
+        if len(tok) < 2 or not tok.isascii() or tok.isdigit() or (tok.isalpha() and (tok.islower() or tok.istitle())):
+            continue
+        out.append(tok)
+    return frozenset(out)

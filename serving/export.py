@@ -16,14 +16,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import volctrans_fairseq
 from volctrans import __version__
+from volctrans.artifacts import (DICTIONARY, LANG_DICT, LANG_TOKEN, MODEL_CONFIG, MODEL_FORMAT, SPM_MODEL, TRAIN_CONFIG,
+                                 checkpoint_args, load_checkpoint, load_prepared, plugin_dir)
 from volctrans.errors import ConfigError, VolctransError
-from volctrans.prepare import LANG_DICT, load_prepared
 
 logger = logging.getLogger(__name__)
 
-MODEL_CONFIG = "volctrans_model.json"
 QUANTIZATIONS = ("float32", "int8", "int8_float32", "float16", "int8_float16", "bfloat16", "int8_bfloat16")
 SUPPORTED_TASKS = ("translation_multi_simple_epoch", "volctrans_multilingual")
 
@@ -37,17 +36,6 @@ class ExportConfig:
     force: bool = False
 
 
-def _load_checkpoint_args(path: Path):
-    import torch
-
-    # Our own checkpoints are trusted; they pickle argparse/omegaconf objects that weights_only=True rejects.
-    state = torch.load(str(path), map_location="cpu", weights_only=False)
-    args = state.get("args")
-    if args is None and state.get("cfg") is not None:
-        args = state["cfg"]["model"]
-    return state, args
-
-
 def validate(config: ExportConfig) -> tuple[dict, object]:
     """Return (prepared summary, checkpoint args) or raise ConfigError listing every problem found."""
     problems: list[str] = []
@@ -58,7 +46,7 @@ def validate(config: ExportConfig) -> tuple[dict, object]:
         problems.append(f"quantization '{config.quantization}' is not one of {', '.join(QUANTIZATIONS)}")
     if out.exists() and not config.force:
         problems.append(f"{out} exists (use --force to overwrite)")
-    for required in (data / "spm.model", data / "bin" / LANG_DICT, data / "dict.txt"):
+    for required in (data / SPM_MODEL, data / "bin" / LANG_DICT, data / DICTIONARY):
         if not required.is_file():
             problems.append(f"{required} is missing (is --data a `volctrans prepare` folder?)")
     prepared = {}
@@ -71,7 +59,7 @@ def validate(config: ExportConfig) -> tuple[dict, object]:
         problems.append(f"{checkpoint}: checkpoint not found")
     else:
         try:
-            _, args = _load_checkpoint_args(checkpoint)
+            args = checkpoint_args(load_checkpoint(checkpoint))
         except Exception as error:  # a truncated or foreign file: report it with the others
             problems.append(f"{checkpoint}: cannot read checkpoint ({type(error).__name__}: {error})")
     if args is not None:
@@ -105,7 +93,7 @@ def export(config: ExportConfig) -> Path:
         converter = FairseqConverter(
             str(Path(config.checkpoint).resolve()),
             str(data / "bin"),
-            user_dir=str(Path(volctrans_fairseq.__file__).parent),  # registers volctrans_multilingual
+            user_dir=str(plugin_dir()),  # registers volctrans_multilingual
             unsafe_deserialization=True,  # our own checkpoint; it pickles argparse objects
         )
         try:
@@ -115,18 +103,18 @@ def export(config: ExportConfig) -> Path:
         for item in (staging / "ct2").iterdir():
             item.rename(staging / item.name)
         (staging / "ct2").rmdir()
-        shutil.copy(data / "spm.model", staging / "spm.model")
+        shutil.copy(data / SPM_MODEL, staging / SPM_MODEL)
         langs = (data / "bin" / LANG_DICT).read_text(encoding="utf-8").split()
         train_config = None
-        train_config_path = Path(config.checkpoint).parent / "train_config.yaml"
+        train_config_path = Path(config.checkpoint).parent / TRAIN_CONFIG
         if train_config_path.is_file():
             import yaml
 
             train_config = yaml.safe_load(train_config_path.read_text(encoding="utf-8"))
         metadata = {
-            "format": "volctrans-ct2/1",
+            "format": MODEL_FORMAT,
             "langs": langs,
-            "lang_token": "__{lang}__",
+            "lang_token": LANG_TOKEN,
             "quantization": config.quantization,
             "lang_pairs": str(getattr(args, "lang_pairs", "")).split(","),
             # Learned position embeddings stop here: the translator clamps input and output lengths to them.

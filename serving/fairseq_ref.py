@@ -9,7 +9,6 @@ model, so string differences are decoding differences only.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -21,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from serving.translator import DecodingOptions, Translator
+from volctrans.artifacts import DICTIONARY, LANG_DICT, fairseq_env, plugin_dir
 from volctrans.errors import VolctransError
-from volctrans.prepare import LANG_DICT
 
 _TRANSLATED = re.compile(r"Translated ([\d,]+) sentences \(([\d,]+) tokens\) in ([\d.]+)s")
 
@@ -74,27 +73,11 @@ class FairseqReference:
         problems = []
         if not checkpoint or not Path(checkpoint).is_file():
             problems.append(f"fairseq checkpoint not found: {checkpoint} (pass --checkpoint)")
-        if not data or not (Path(data) / "dict.txt").is_file():
+        if not data or not (Path(data) / DICTIONARY).is_file():
             problems.append(f"prepared data folder with dict.txt not found: {data} (pass --data)")
         if problems:
             raise VolctransError("; ".join(problems))
         return cls(str(checkpoint), str(data))
-
-
-def plugin_dir() -> str:
-    """The volctrans fairseq plugin folder (for --user-dir), found without importing it (that imports fairseq)."""
-    spec = importlib.util.find_spec("volctrans_fairseq")
-    if spec is None or not spec.submodule_search_locations:
-        raise VolctransError("the volctrans_fairseq plugin package is not importable")
-    return list(spec.submodule_search_locations)[0]
-
-
-def fairseq_env(threads: int) -> dict:
-    env = dict(os.environ)
-    env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # fairseq's own checkpoints pickle argparse objects
-    if threads > 0:
-        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    return env
 
 
 def run_fairseq_generate(reference: FairseqReference, translator: Translator, sources: list[str], references: list[str],
@@ -120,7 +103,7 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
                     pieces = translator.processor.encode(texts[i], out_type=str)
                     handle.write(" ".join(pieces[:limit]) + "\n")
         bin_dir = work / "bin"
-        dictionary = Path(reference.data) / "dict.txt"
+        dictionary = Path(reference.data) / DICTIONARY
         preprocess = run_measured([
             sys.executable, "-m", "fairseq_cli.preprocess", "--source-lang", source_lang, "--target-lang", target_lang,
             "--testpref", str(raw / "test"), "--destdir", str(bin_dir), "--srcdict", str(dictionary),
@@ -135,7 +118,7 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
             sys.executable, "-m", "fairseq_cli.generate", str(bin_dir), "--path", reference.checkpoint,
             # Checkpoints trained with the plugin's task (a subclass) need it registered to load their config;
             # generation itself only needs the base task.
-            "--user-dir", plugin_dir(), "--task", "translation_multi_simple_epoch", "--lang-dict", str(translator.model_dir / LANG_DICT),
+            "--user-dir", str(plugin_dir()), "--task", "translation_multi_simple_epoch", "--lang-dict", str(translator.model_dir / LANG_DICT),
             "--lang-pairs", ",".join(translator.metadata.get("lang_pairs") or [f"{source_lang}-{target_lang}"]),
             "--source-lang", source_lang, "--target-lang", target_lang,
             "--encoder-langtok", "src", "--decoder-langtok", "--gen-subset", "test",

@@ -16,19 +16,16 @@ for </s>, as fairseq's `eos_scores /= (step + 1) ** len_penalty`) and keep the b
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from serving.engine import check_cuda
+from volctrans.artifacts import LANG_TOKEN, SPM_MODEL, load_model_config
 from volctrans.errors import VolctransError
 
 logger = logging.getLogger(__name__)
-
-MODEL_CONFIG = "volctrans_model.json"
-
 
 @dataclass
 class DecodingOptions:
@@ -72,17 +69,14 @@ class Translator:
         import sentencepiece as spm
 
         self.model_dir = Path(model_dir)
-        config_path = self.model_dir / MODEL_CONFIG
-        if not config_path.is_file():
-            raise VolctransError(f"{self.model_dir}: not a volctrans model directory (no {MODEL_CONFIG}; use `volctrans export`)")
-        self.metadata = json.loads(config_path.read_text(encoding="utf-8"))
+        self.metadata = load_model_config(self.model_dir)
         self.langs: list[str] = list(self.metadata["langs"])
-        self._lang_token = self.metadata.get("lang_token", "__{lang}__")
+        self._lang_token = self.metadata.get("lang_token", LANG_TOKEN)
         self._lang_tokens = {self._lang_token.format(lang=lang) for lang in self.langs}
         # fairseq counts the language token and </s> (source) and the start token and forced prefix (target).
         self.max_input_pieces = int(self.metadata.get("max_source_positions", 1024)) - 2
         self.max_output_tokens = int(self.metadata.get("max_target_positions", 1024)) - 2
-        self.processor = spm.SentencePieceProcessor(model_file=str(self.model_dir / "spm.model"))
+        self.processor = spm.SentencePieceProcessor(model_file=str(self.model_dir / SPM_MODEL))
         check_cuda(device)  # one clear line instead of a failure inside the first GPU translation
         try:
             self.model = ctranslate2.Translator(str(self.model_dir), device=device, device_index=device_index,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from volctrans.artifacts import load_checkpoint
 from volctrans.errors import VolctransError
 
 _INTERVAL = re.compile(r"checkpoint_(\d+)_(\d+)\.pt$")
@@ -37,7 +38,7 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
     total: dict[str, torch.Tensor] = {}
     newest = None
     for path in paths:
-        state = torch.load(str(path), map_location="cpu", weights_only=False)  # our own checkpoints
+        state = load_checkpoint(path)
         newest = newest or state
         model = state["model"]
         if total and set(model) != set(total):

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from volctrans.artifacts import BT_TAG
 from volctrans.data.corpus import Manifest
 from volctrans.errors import VolctransError
 from volctrans.io import atomic_write, iter_lines, iter_tsv_rows, write_tsv
 
 logger = logging.getLogger(__name__)
 
-BT_TAG = "<BT>"
 FILLER = "<blank>"
 
 
@@ -180,6 +180,7 @@ def backtranslate(config: BacktranslateConfig, translator=None) -> Manifest:
         raise VolctransError(f"the model produced no non-empty translation for {config.input} (is it trained?)")
     manifest.pairs[pair] = {"train": count}
     manifest.files[pair] = {"train": relative}
+    manifest.synthetic[pair] = "source"  # the English side is machine output: never a training target
     manifest.details.setdefault("backtranslation", {})[pair] = {
         "model": str(config.model), "input": str(config.input), "method": config.method,
         "beam_size": config.beam_size, "sampling_topk": config.sampling_topk if config.method == "sampling" else None,

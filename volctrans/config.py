@@ -7,7 +7,7 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Sequence, TypeVar
 
 import yaml
 
@@ -105,13 +105,56 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def to_dict(instance: Any) -> dict[str, Any]:
-    return dataclasses.asdict(instance)
+
+def parse_overrides(items: Sequence[str], source: str = "--set") -> dict[str, Any]:
+    """`KEY=VALUE` strings as a mapping; VALUE is YAML (200, true, [a, b], {k: v}); `a.b=1` sets key b of a.
+
+    Every malformed item is reported at once.
+    """
+    values: dict[str, Any] = {}
+    problems = []
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(f"expected KEY=VALUE, got '{item}'")
+            continue
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            problems.append(f"{key.strip()}: not a YAML value: {text!r}")
+            continue
+        *parents, last = key.strip().split(".")
+        target = values
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                problems.append(f"{key.strip()}: {parent} is set to a value and to a mapping")
+                break
+        else:
+            target[last] = value
+    if problems:
+        raise ConfigError(source, problems)
+    return values
 
 
-def save_yaml(instance_or_dict: Any, path: str | Path) -> None:
-    from volctrans.io import atomic_write
+def _merge(values: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """`values` updated by `more`; mappings under the same key are merged, not replaced."""
+    merged = dict(values)
+    for key, value in more.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
 
-    data = instance_or_dict if isinstance(instance_or_dict, dict) else to_dict(instance_or_dict)
-    with atomic_write(path) as handle:
-        yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True)
+
+def build_config(cls: type[T], path: str | Path | None = None, values: dict[str, Any] | None = None,
+                 overrides: Sequence[str] = (), base: dict[str, Any] | None = None) -> T:
+    """The one path from a YAML file, command-line values and `--set KEY=VALUE` overrides to config dataclass `cls`.
+
+    Later sources win: `base` (defaults that depend on the run, e.g. a terminal) < the YAML file < `values` (flags
+    that were given; None = not given) < `overrides`. Then `from_dict`: unknown keys and type errors, all at once.
+    """
+    merged = dict(base or {})
+    if path:
+        merged = _merge(merged, load_yaml(path))
+    merged = _merge(merged, {key: value for key, value in (values or {}).items() if value is not None})
+    merged = _merge(merged, parse_overrides(overrides))
+    return from_dict(cls, merged, source=str(path) if path else "command line")

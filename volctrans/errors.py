@@ -26,8 +26,3 @@ class ConfigError(VolctransError):
         self.problems = list(problems)
         super().__init__(f"{source}: invalid configuration: " + "; ".join(self.problems))
 
-
-def check_condition(condition: bool, message: str) -> None:
-    """Raise VolctransError(message) unless condition holds (sockeye-style guard)."""
-    if not condition:
-        raise VolctransError(message)

@@ -8,10 +8,12 @@ network call from here).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from dataclasses import dataclass
 
-from volctrans.errors import VolctransError
+from volctrans.errors import InputError, VolctransError
+from volctrans.io import atomic_write, iter_tsv_rows, read_lines
 
 # sacrebleu's recommended tokenizers for languages without spaces between words.
 _BLEU_TOKENIZER = {"zh": "zh", "zh_tw": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}
@@ -99,3 +101,33 @@ def format_table(scores: list[PairScore]) -> str:
         total = sum(s.sentences for s in scores if s.system == system)
         lines.append(f"{system:<14} {'average':<10} {total:>6} {number(avg['bleu'])} {number(avg['spbleu'])} {number(avg['chrf'])}")
     return "\n".join(lines)
+
+
+def read_references(path: str, column: int) -> list[str]:
+    """References: one per line of a text file, or column `column` (1-based) of a .tsv/.tsv.gz."""
+    if ".tsv" in path:
+        refs = []
+        for row in iter_tsv_rows(path, strict=True):
+            fields = row.fields()
+            if column > len(fields):
+                raise InputError(path, row.line, f"no column {column} (row has {len(fields)})")
+            refs.append(fields[column - 1])
+        return refs
+    return read_lines(path)
+
+
+def score_files(label: str, hyp_path: str, ref_path: str, ref_column: int = 2) -> PairScore:
+    """Score a hypothesis file against its references; `label` is PAIR or SYSTEM/PAIR."""
+    system, _, pair = label.rpartition("/")
+    hypotheses = read_lines(hyp_path, allow_empty=True)
+    references = read_references(ref_path, ref_column)
+    if len(hypotheses) != len(references):
+        raise InputError(hyp_path, None, f"{len(hypotheses)} lines but the reference {ref_path} has {len(references)}")
+    return score_pair(pair, hypotheses, references, system or "volctrans")
+
+
+def write_scores(scores: list[PairScore], path: str) -> None:
+    with atomic_write(path) as handle:
+        json.dump({"pairs": [s.as_dict() for s in scores], "average": average(scores)}, handle, indent=2,
+                  ensure_ascii=False)
+        handle.write("\n")

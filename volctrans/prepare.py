@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from volctrans.artifacts import BT_TAG, DICTIONARY, LANG_DICT, PREPARED, SPM_MODEL, load_prepared
 from volctrans.data.corpus import Manifest
 from volctrans.errors import VolctransError
 from volctrans.io import atomic_write, iter_tsv_rows
@@ -32,11 +33,9 @@ logger = logging.getLogger(__name__)
 
 # fairseq names the dev split "valid".
 FAIRSEQ_SPLIT = {"train": "train", "dev": "valid", "test": "test"}
-PREPARED = "prepared.json"
-LANG_DICT = "langs.txt"
 
 
-VOCAB_FILES = ("spm.model", "spm.vocab", "dict.txt")
+VOCAB_FILES = (SPM_MODEL, "spm.vocab", DICTIONARY)
 
 
 @dataclass
@@ -51,8 +50,8 @@ class PrepareConfig:
     max_train_pieces: int = 250  # longer training pairs are dropped (counted), fairseq rejects them otherwise
     seed: int = 1
     workers: int = 1
-    # Kept as single pieces: the tagged back-translation marker (volctrans.backtranslate.BT_TAG).
-    user_symbols: list[str] = field(default_factory=lambda: ["<BT>"])
+    # Kept as single pieces: the tagged back-translation marker.
+    user_symbols: list[str] = field(default_factory=lambda: [BT_TAG])
     # A prepared folder whose SentencePiece model and dictionary are reused instead of training new ones, so a
     # model trained on that folder can be fine-tuned on this one (e.g. after adding back-translations).
     vocab_from: str | None = None
@@ -92,6 +91,7 @@ class _Source:
     name: str
     directory: str  # relative to OUT: "bin" for the first (main) source, "bin-<name>" for the others
     pairs: dict[str, _Pair]
+    synthetic: dict[str, str] = field(default_factory=dict)  # pair -> machine-generated side (see Manifest)
 
 
 def _collect_sources(config: PrepareConfig) -> list[_Source]:
@@ -115,7 +115,11 @@ def _collect_sources(config: PrepareConfig) -> list[_Source]:
                     pair.files[split] = path
         if not pairs:
             raise VolctransError(f"{corpus}: no language pairs (langs={config.langs})")
-        sources.append(_Source(manifest.name, "bin" if index == 0 else f"bin-{manifest.name}", pairs))
+        synthetic = {name: side for name in pairs if (side := manifest.synthetic_side(name))}
+        if index == 0 and synthetic:
+            raise VolctransError(f"{corpus}: the main (trusted) source cannot hold synthetic pairs "
+                                 f"({', '.join(synthetic)}); list it after a real corpus")
+        sources.append(_Source(manifest.name, "bin" if index == 0 else f"bin-{manifest.name}", pairs, synthetic))
     if config.langs:
         found = {pair.target_lang for source in sources for pair in source.pairs.values()}
         missing = sorted(set(config.langs) - found)
@@ -272,6 +276,7 @@ def prepare(config: PrepareConfig) -> dict:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         summary_sources[data_source.name] = {"dir": data_source.directory, "pairs": counts,
+                                             "synthetic": data_source.synthetic,
                                              "dropped_empty_or_too_long": dropped}
     main = sources[0]
     summary = {
@@ -285,10 +290,3 @@ def prepare(config: PrepareConfig) -> dict:
     with atomic_write(out / PREPARED) as handle:
         json.dump(summary, handle, indent=2, ensure_ascii=False)
     return summary
-
-
-def load_prepared(directory: str | Path) -> dict:
-    path = Path(directory) / PREPARED
-    if not path.is_file():
-        raise VolctransError(f"{path}: not found (run `volctrans prepare` first)")
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -20,7 +20,6 @@ the selected rows in pool order with every column unchanged. See docs/selection.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fnmatch
 import logging
@@ -35,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from volctrans.artifacts import DICTIONARY, LANG_DICT, SPM_MODEL, checkpoint_args, lang_token, load_checkpoint
 from volctrans.errors import VolctransError
 from volctrans.io import MalformedRow, atomic_write, display_name, iter_tsv_rows, read_tsv
 
@@ -105,9 +105,9 @@ class LoadedModel:
     max_target_positions: int
 
     def lang_token(self, lang: str) -> int:
-        index = self.dictionary.index(f"__{lang}__")
+        index = self.dictionary.index(lang_token(lang))
         if index == self.dictionary.unk():
-            raise VolctransError(f"unknown language '{lang}': the model has no __{lang}__ token")
+            raise VolctransError(f"unknown language '{lang}': the model has no {lang_token(lang)} token")
         return index
 
 
@@ -124,24 +124,22 @@ def load_model(checkpoint: str | Path, data: str | Path | None = None) -> Loaded
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         raise VolctransError(f"checkpoint not found: {checkpoint}")
-    # Our own (trusted) fairseq checkpoints pickle argparse/omegaconf objects: weights_only=False (torch ≥ 2.6).
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    cfg = state.get("cfg")
-    if not isinstance(cfg, dict) or "model" not in state or cfg.get("model") is None:
+    state = load_checkpoint(checkpoint)
+    model_args = checkpoint_args(state)
+    if model_args is None or "model" not in state:
         raise VolctransError(f"{checkpoint}: not a fairseq checkpoint (no cfg/model)")
-    model_args = _namespace(cfg["model"])
     if data is None:
-        task_data = str(getattr(_namespace(cfg.get("task") or {}), "data", "") or "")
+        task_data = str(getattr(checkpoint_args(state, "task"), "data", "") or "")
         data = Path(task_data.split(":")[0]).parent if task_data else None
-    if data is None or not (Path(data) / "dict.txt").is_file():
-        raise VolctransError(f"prepared data folder with dict.txt not found: {data} (pass --data)")
+    if data is None or not (Path(data) / DICTIONARY).is_file():
+        raise VolctransError(f"prepared data folder with {DICTIONARY} not found: {data} (pass --data)")
     data = Path(data)
-    for name in ("spm.model", "bin/langs.txt"):
+    for name in (SPM_MODEL, f"bin/{LANG_DICT}"):
         if not (data / name).is_file():
             raise VolctransError(f"{data / name}: not found (is {data} a `volctrans prepare` folder?)")
-    dictionary = Dictionary.load(str(data / "dict.txt"))
-    for lang in (data / "bin/langs.txt").read_text(encoding="utf-8").split():
-        dictionary.add_symbol(f"__{lang}__")
+    dictionary = Dictionary.load(str(data / DICTIONARY))
+    for lang in (data / "bin" / LANG_DICT).read_text(encoding="utf-8").split():
+        dictionary.add_symbol(lang_token(lang))
     expected = state["model"]["encoder.embed_tokens.weight"].shape[0]
     if len(dictionary) != expected:
         raise VolctransError(f"{data}: dictionary has {len(dictionary)} entries but the checkpoint expects {expected} "
@@ -153,16 +151,9 @@ def load_model(checkpoint: str | Path, data: str | Path | None = None) -> Loaded
     model = TransformerModel.build_model(model_args, _Task())
     model.load_state_dict(state["model"], strict=True)
     model.eval()  # no dropout: gradients are those of the deterministic loss
-    processor = spm.SentencePieceProcessor(model_file=str(data / "spm.model"))
+    processor = spm.SentencePieceProcessor(model_file=str(data / SPM_MODEL))
     return LoadedModel(model, dictionary, processor, int(model_args.max_source_positions),
                        int(model_args.max_target_positions))
-
-
-def _namespace(section) -> argparse.Namespace:
-    """A checkpoint cfg section (argparse.Namespace in our fairseq checkpoints, a mapping in others) as a Namespace."""
-    if isinstance(section, argparse.Namespace):
-        return argparse.Namespace(**vars(section))
-    return argparse.Namespace(**dict(section))
 
 
 def encode_pair(loaded: LoadedModel, source: str, target: str, src_lang: str, tgt_lang: str,

@@ -6,10 +6,8 @@ command continues training. Resuming with a different model shape is refused (it
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import os
 import resource
 import time
 import subprocess
@@ -19,17 +17,14 @@ from pathlib import Path
 
 import yaml
 
+from volctrans.artifacts import LANG_DICT, TRAIN_CONFIG, fairseq_env, load_prepared, plugin_dir
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.io import atomic_write
-from volctrans.prepare import LANG_DICT, load_prepared
 from volctrans.weighting import SCHEMES, get_scheme
 from volctrans.weighting.bilevel import BilevelConfig
 
 logger = logging.getLogger(__name__)
 
-TRAIN_CONFIG = "train_config.yaml"
-# Located without importing it: importing the plugin imports fairseq, which is slow and only needed in fairseq-train.
-PLUGIN_DIR = Path(importlib.util.find_spec("volctrans_fairseq").submodule_search_locations[0])
 TASK = "volctrans_multilingual"
 # Changing these between runs makes checkpoint_last.pt unloadable or meaningless.
 _SHAPE_KEYS = ("data", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim", "attention_heads",
@@ -130,15 +125,18 @@ class TrainConfig:
         return problems
 
 
-def directions(config: TrainConfig, pairs) -> list[str]:
+def directions(config: TrainConfig, pairs, synthetic: dict[str, str] | None = None) -> list[str]:
+    """Training directions of corpus pairs. A pair with a synthetic side (back-translation) is used only in the
+    direction whose target side is real: a model must never be trained to write machine output."""
+    synthetic = synthetic or {}
     selected = []
     for pair in pairs:
         source_lang, target_lang = pair.split("-", 1)
         if config.langs and target_lang not in config.langs:
             continue
-        if config.directions in ("both", "en-xx"):
+        if config.directions in ("both", "en-xx") and synthetic.get(pair) != "target":
             selected.append(f"{source_lang}-{target_lang}")
-        if config.directions in ("both", "xx-en"):
+        if config.directions in ("both", "xx-en") and synthetic.get(pair) != "source":
             selected.append(f"{target_lang}-{source_lang}")
     return selected
 
@@ -164,7 +162,7 @@ def data_categories(config: TrainConfig, prepared: dict) -> dict[str, tuple[str,
     categories = {}
     for name in wanted:
         category = "main" if name == main_source else name
-        pairs = directions(config, sources[name]["pairs"])
+        pairs = directions(config, sources[name]["pairs"], sources[name].get("synthetic"))
         if pairs:
             categories[category] = (str(data / sources[name]["dir"]), pairs)
     return categories
@@ -191,7 +189,7 @@ def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = 
     keys = [f"{category}:{pair}" for category, (_, pairs) in categories.items() for pair in pairs]
     args = [
         str(data / "bin"),
-        "--user-dir", str(PLUGIN_DIR),
+        "--user-dir", str(plugin_dir()),
         "--task", TASK,
         "--main-source-name", main_source,
         "--lang-dict", str(data / "bin" / LANG_DICT),
@@ -291,9 +289,7 @@ def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
         yaml.safe_dump(asdict(config), handle, sort_keys=False, allow_unicode=True)
     resuming = (save_dir / "checkpoint_last.pt").exists()
     logger.info("%s training in %s", "resuming" if resuming else "starting", save_dir)
-    env = dict(os.environ)
-    # torch ≥ 2.6 defaults torch.load to weights_only=True, which cannot read fairseq's own checkpoints on resume.
-    env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+    env = fairseq_env()  # fairseq-train reads its own checkpoints on resume
     env["PYTHONUNBUFFERED"] = "1"  # fairseq logs to stdout: show progress as it happens when piped to a file
     start = time.perf_counter()
     result = subprocess.run(command, env=env)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import NoParams, PairBatch, Rule, Side, at_least, at_most, floats, register_rule
+from cleaning.rules.base import NoParams, Rule, at_least, at_most, floats, register_rule
 from cleaning.text import is_unspaced
+from cleaning.views import PairBatch, Side
 
 _NON_WORD = re.compile(r"[\W\d_]+")
 

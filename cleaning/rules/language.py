@@ -8,7 +8,8 @@ import numpy as np
 
 from cleaning import text as T
 from cleaning.langid import BACKENDS, make_identifier, stopword_decides
-from cleaning.rules.base import Rule, Side, register_rule
+from cleaning.rules.base import Rule, register_rule
+from cleaning.views import Side
 
 
 EPS = 1e-3  # probability floor: a language missing from fastText's top guesses counts as 0.001

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import NoParams, PairBatch, Rule, Side, at_least, at_most, register_rule
+from cleaning.rules.base import NoParams, Rule, at_least, at_most, register_rule
+from cleaning.views import PairBatch, Side
 
 
 @register_rule("empty", NoParams)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import NoParams, Rule, Side, register_rule
+from cleaning.rules.base import NoParams, Rule, register_rule
 from cleaning.text import rows_containing
+from cleaning.views import Side
 
 
 class PatternRule(Rule):

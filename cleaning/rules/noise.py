@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import NoParams, Rule, Side, floats, register_rule
+from cleaning.rules.base import NoParams, Rule, floats, register_rule
 from cleaning.text import rows_containing
+from cleaning.views import Side
 
 
 @register_rule("bad_encoding", NoParams)

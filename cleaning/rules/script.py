@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaning.rules.base import Rule, Side, register_rule
+from cleaning.rules.base import Rule, register_rule
+from cleaning.views import Side
 
 
 @dataclass

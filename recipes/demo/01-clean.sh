@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Stage 1: clean the sample's training pairs and monolingual slices with the rule engine (docs/cleaning.md).
+# Phase 1: clean the sample's training pairs and monolingual slices with the rule engine (docs/cleaning.md).
 # Dev and test sets are copied untouched: they are references, and cleaning them would flatter the scores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
 
-stage "1: clean"
+stage "1 clean"
 out="$RUN/corpus/libreoffice"
 if [ -f "$out/manifest.json" ]; then skip "$out"; exit 0; fi
 mkdir -p "$RUN/log" "$RUN/corpus/mono" "$out.partial"

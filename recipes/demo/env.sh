@@ -12,5 +12,17 @@ LANGS=${LANGS:-$(ls -d "$SAMPLE"/en-*/ | xargs -n1 basename | sed 's/^en-//' | p
 # Two cores: one intra-op thread per process keeps concurrent stages from oversubscribing them.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
-stage() { printf '\n=== stage %s\n' "$*"; }
+# `stage NAME` starts a stage: prints its header and, when the script ends without error, appends its wall time to
+# $RUN/log/stage_times.tsv (and prints it), so slow stages are visible.
+stage() {
+  STAGE_NAME="$*"
+  STAGE_START=$(date +%s)
+  printf '\n=== stage %s\n' "$*"
+  trap '[ $? -eq 0 ] && _stage_time' EXIT
+}
+_stage_time() {
+  mkdir -p "$RUN/log"
+  printf '%s\t%s\n' "$STAGE_NAME" "$(( $(date +%s) - STAGE_START ))" | tee -a "$RUN/log/stage_times.tsv" \
+    | awk -F'\t' '{printf "(%s: %d s)\n", $1, $2}'
+}
 skip() { echo "skip: $* exists (delete it to redo this stage)"; }

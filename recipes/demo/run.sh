@@ -1,39 +1,22 @@
 #!/usr/bin/env bash
 # Demo recipe (what `make demo` runs): the whole pipeline on the embedded sample, on CPU (time measured on 2 cores:
-# docs/benchmarks.md, "Demo").
-#   1 clean → 3 prepare (base) → 4 train (base) → 5 export (base) → 2 back-translate with the base model →
-#   3 prepare (clean + bt, base vocabulary) → 4 fine-tune the base model with bilevel weights → 5 export →
-#   6 translate → 7 eval → 8 bench
-# Every stage is a script of its own in this folder and skips work whose output exists, so rerunning resumes.
+# docs/benchmarks.md, "Demo"). The numbered scripts of this folder are its phases, run in their order:
+#   01 clean → 02 base model (prepare → train → export) → 03 back-translate with the base model →
+#   04 final model (prepare clean + bt on the base vocabulary → fine-tune with bilevel weights → export) →
+#   05 translate the test sets (base and final) → 06 eval → 07 bench
+# steps/ holds what phases 2, 4 and 5 do once per model. Every stage skips work whose output exists, so rerunning
+# resumes; each stage's wall time goes to $RUN/log/stage_times.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
 mkdir -p "$RUN/log"
-D=recipes/demo
 start=$(date +%s)
 
-# Each stage's wall time goes to $RUN/log/stage_times.tsv (and is printed), so slow stages are visible.
-timed() {
-  local t0=$(date +%s)
-  "$@"
-  printf '%s\t%s\n' "$*" "$(( $(date +%s) - t0 ))" | sed "s|$D/||" | tee -a "$RUN/log/stage_times.tsv" \
-    | awk -F'\t' '{printf "(%s: %d s)\n", $1, $2}'
-}
+for phase in recipes/demo/0[1-7]-*.sh; do
+  bash "$phase"
+done
 
-timed bash $D/01-clean.sh
-timed bash $D/03-prepare.sh base
-timed bash $D/04-train.sh base
-timed bash $D/05-export.sh base
-timed bash $D/02-backtranslate.sh
-timed bash $D/03-prepare.sh final
-timed bash $D/04-train.sh final
-MODEL="$RUN/model" timed bash $D/05-export.sh final
-timed bash $D/06-translate.sh base
-MODEL="$RUN/model" timed bash $D/06-translate.sh final
-timed bash $D/07-eval.sh
-timed bash $D/08-bench.sh
-
-stage "learned source weights (bilevel)"
+printf '\n=== %s\n' "learned source weights (bilevel)"
 volctrans plot-weights "$RUN/checkpoints-final/weights.jsonl" -o "$RUN/weights.png" 2>/dev/null >/dev/null
 python3 - "$RUN/checkpoints-final/weights.jsonl" <<'PY'
 import json, sys

@@ -28,16 +28,7 @@ if [ ! -f "$WORK/corpus/manifest.json" ]; then
     volctrans clean -s en -t "${pair#en-}" -i "$train.raw" -o "$train" --report "$WORK/log/clean.$pair.json"
     rm "$train.raw"
   done
-  python3 - "$WORK/corpus.partial" <<'PY'
-import sys
-from pathlib import Path
-from volctrans.data.corpus import Manifest
-from volctrans.io import read_lines
-corpus = Path(sys.argv[1]); manifest = Manifest.load(corpus)
-for pair, files in manifest.files.items():
-    manifest.pairs[pair]["train"] = len(read_lines(corpus / files["train"], allow_empty=True))
-manifest.save(corpus)
-PY
+  volctrans data recount "$WORK/corpus.partial" >/dev/null
   mv "$WORK/corpus.partial" "$WORK/corpus"
 fi
 

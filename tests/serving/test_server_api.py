@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from serving.server import Metrics, ServerConfig, create_app, percentile
-from serving.testing import serve_in_thread
+from tests.serving.loopback import serve_in_thread
 from volctrans.errors import VolctransError
 
 

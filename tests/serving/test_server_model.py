@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from serving.server import ServerConfig, create_app
-from serving.testing import serve_in_thread
+from tests.serving.loopback import serve_in_thread
 from serving.translator import DecodingOptions, Translator
 
 pytestmark = pytest.mark.slow

@@ -15,3 +15,21 @@ def test_alignment_is_kept_with_empty_lines():
     out = apertium.translate(lines, mode)
     assert len(out) == 4 and out[1] == ""
     assert "documento" in out[2] and "3" in out[3]
+
+
+def test_local_tree_is_used_and_its_modes_repointed(tmp_path, monkeypatch):
+    """A tree unpacked without root (install_local) is found through VOLCTRANS_APERTIUM_ROOT; no network here."""
+    bin_dir, modes = tmp_path / "usr/bin", tmp_path / "usr/share/apertium/modes"
+    bin_dir.mkdir(parents=True)
+    modes.mkdir(parents=True)
+    (modes / "eng-spa.mode").write_text("lt-proc '/usr/share/apertium/apertium-eng-spa/eng-spa.automorf.bin'\n")
+    # A stand-in program that lists one mode and upper-cases its input, like `apertium -l` / `apertium -u MODE`.
+    (bin_dir / "apertium").write_text('#!/bin/sh\nif [ "$1" = -l ]; then echo eng-spa; else tr a-z A-Z; fi\n')
+    (bin_dir / "apertium").chmod(0o755)
+    apertium.repoint_modes(tmp_path)
+    assert f"'{tmp_path}/usr/share/apertium/apertium-eng-spa/" in (modes / "eng-spa.mode").read_text()
+    monkeypatch.setenv(apertium.LOCAL_ROOT_ENV, str(tmp_path))
+    assert apertium.apertium_mode("en", "es") == "eng-spa"
+    assert apertium.apertium_mode("en", "fr") is None
+    assert apertium.translate(["Save the file.", ""], "eng-spa") == ["SAVE THE FILE.", ""]
+    assert apertium.pair_packages("es", "en") == ["apertium-eng-spa"]

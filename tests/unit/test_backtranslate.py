@@ -49,6 +49,7 @@ def test_shards_resume_and_tagging(tmp_path):
     assert rows[0].source == f"{BT_TAG} EN(Eins.)" and rows[2].extra == ["bt:mono.de:4"]
     assert not (tmp_path / "bt/.shards").exists()
     assert Manifest.load(tmp_path / "bt").details["backtranslation"]["en-de"]["tagged"] is True
+    assert Manifest.load(tmp_path / "bt").synthetic == {"en-de": "source"}
 
 
 

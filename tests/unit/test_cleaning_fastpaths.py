@@ -19,15 +19,15 @@ from cleaning import text as T
 from cleaning.config import load_config
 from cleaning.corrupt import NOISE_TYPES, Corruptor
 from cleaning.engine import Engine
-from cleaning.features import INNER_PUNCT
+from cleaning.features import INNER_PUNCT, number_jaccard
 from cleaning.langid import STOPWORD_SETS, stopword_decides
 from cleaning.normalize import NormalizeParams, Normalizer
 from cleaning.rules import RuleContext
-from cleaning.rules.agreement import number_jaccard
 from cleaning.rules.markup import _URL, Url, UrlParams
 from cleaning.rules.noise import BadEncoding
 from cleaning.rules.content import Identical, IdenticalParams, RepeatedWords, RepeatedWordsParams
-from cleaning.rules.base import NoParams, PairBatch, Side
+from cleaning.rules.base import NoParams
+from cleaning.views import PairBatch, Side
 from cleaning.rules.noise import mojibake_pattern
 from tests.unit.cleaning_helpers import real_pairs
 

@@ -36,3 +36,66 @@ def test_data_sample_cli(tmp_path, data_dir):
                  "--dev", "5", "--test", "5", "--mono", "7", "--langs", "de"]) == 0
     assert (tmp_path / "s/mono/de.txt.gz").is_file() and (tmp_path / "s/en-de/train.tsv.gz").is_file()
     assert not (tmp_path / "s/en-zh").exists()
+
+
+def _parse(command: str, argv: list[str]):
+    from volctrans.cli.main import build_parser
+
+    return build_parser(command).parse_args([command, *argv])
+
+
+def test_flag_defaults_come_from_the_config_dataclasses(tmp_path):
+    from serving.batch import BatchConfig
+    from serving.translator import DecodingOptions
+    from volctrans.backtranslate import BacktranslateConfig
+    from volctrans.cli.common import config_from_args, decoding_options, given
+
+    args = _parse("translate", ["-m", "model", "-s", "en", "-t", "de,fr"])
+    assert decoding_options(args) == DecodingOptions()
+    assert BatchConfig(**given(BatchConfig, args)) == BatchConfig("en", ["de", "fr"])
+    args = _parse("translate", ["-m", "m", "-s", "en", "-t", "de", "--beam", "1", "--batch-tokens", "99", "--ct2-scoring",
+                                "--quiet"])
+    assert decoding_options(args) == DecodingOptions(beam_size=1, max_batch_tokens=99, fairseq_scoring=False)
+    assert BatchConfig(**given(BatchConfig, args)).progress is False
+
+    # serve: the server's micro-batch budget and CTranslate2's batch budget are two settings of the same name
+    from serving.server import ServerConfig
+
+    args = _parse("serve", ["-m", "m", "--max-batch-tokens", "512", "--batch-tokens", "64"])
+    assert ServerConfig(**given(ServerConfig, args)).max_batch_tokens == 512
+    assert decoding_options(args).max_batch_tokens == 64
+
+    # backtranslate: YAML < flags < --set, and the dataclass fills the rest
+    (tmp_path / "bt.yaml").write_text("model: m\nlang: de\ninput: mono.de\nout: bt\nbeam_size: 2\nseed: 7\n")
+    args = _parse("backtranslate", ["--config", str(tmp_path / "bt.yaml"), "--seed", "8", "--set", "shard_size=5"])
+    assert config_from_args(BacktranslateConfig, args) == BacktranslateConfig(
+        model="m", lang="de", input="mono.de", out="bt", beam_size=2, seed=8, shard_size=5)
+
+
+def test_train_set_accepts_nested_keys_and_rejects_malformed_ones(tmp_path):
+    config = tmp_path / "train.yaml"
+    config.write_text("data: d\nsave_dir: s\n")
+    ok = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config), "--check",
+                         "--set", "weighting=bilevel", "--set", "bilevel.lisa_layers=1"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config), "--check",
+                          "--set", "max_update"], capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "volctrans train: error: --set: invalid configuration: expected KEY=VALUE, got 'max_update'"]
+
+
+def test_data_recount_updates_the_manifest_after_an_in_place_rewrite(tmp_path, data_dir):
+    import gzip
+
+    from volctrans.data.corpus import Manifest
+
+    corpus = tmp_path / "s"
+    assert main(["data", "sample", "--from", str(data_dir / "tiny"), "--out", str(corpus), "--train", "10",
+                 "--dev", "5", "--test", "5", "--mono", "7", "--langs", "de"]) == 0
+    train = Manifest.load(corpus).path(corpus, "en-de", "train")
+    with gzip.open(train, "rt", encoding="utf-8") as handle:
+        kept = handle.readlines()[:4]
+    with gzip.open(train, "wt", encoding="utf-8") as handle:
+        handle.writelines(kept)
+    assert main(["data", "recount", str(corpus)]) == 0
+    assert Manifest.load(corpus).pairs == {"en-de": {"train": 4, "dev": 5, "test": 5}}

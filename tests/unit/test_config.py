@@ -47,3 +47,23 @@ def test_yaml_errors_name_the_file(tmp_path):
     path.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_yaml(path)
+
+
+def test_yaml_flags_and_overrides_meet_in_one_config(tmp_path):
+    from volctrans.config import build_config
+
+    path = tmp_path / "train.yaml"
+    path.write_text("data: prep\nsave_dir: ckpt\nmax_update: 100\nlr: 0.001\nbilevel: {alpha: 5.0, lambda_lr: 0.2}\n")
+    config = build_config(TrainConfig, path, {"max_update": 300, "seed": None},
+                          ["lr=0.002", "bilevel.alpha=10", "langs=[de, fr]"])
+    assert (config.max_update, config.lr, config.langs) == (300, 0.002, ["de", "fr"])  # flags < --set
+    assert (config.bilevel.alpha, config.bilevel.lambda_lr) == (10.0, 0.2)  # a nested key keeps its siblings
+    assert config.seed == TrainConfig.__dataclass_fields__["seed"].default  # a flag not given (None) changes nothing
+
+
+def test_bad_overrides_are_reported_together():
+    from volctrans.config import parse_overrides
+
+    with pytest.raises(ConfigError) as info:
+        parse_overrides(["max_update", "lr=0.1", "=3", "x=[unclosed"])
+    assert len(info.value.problems) == 3 and str(info.value).startswith("--set: invalid configuration")

@@ -48,3 +48,22 @@ def test_build_from_po_and_mo(tmp_path):
     assert [(r.source, r.target) for r in rows] == [("Open", "Öffnen"), ("Save the current file", "Die aktuelle Datei speichern")]
     assert [(r.source, r.target, r.extra) for r in read_tsv(tmp_path / "out/en-ja/train.tsv")] == [("File", "ファイル", ["nautilus"])]
     assert Manifest.load(tmp_path / "out").name == "gettext"
+
+
+def test_held_out_strings_of_another_corpus_are_dropped(tmp_path):
+    _catalog(tmp_path / "in/writer.po", "es", [
+        ("Save the document.", "Guarde el documento.", []),
+        ("Open a file.", "Abra un archivo.", []),
+        ("Close the window.", "Cierre la ventana.", []),
+    ])
+    held = tmp_path / "lo"
+    (held / "en-es").mkdir(parents=True)
+    (held / "en-es/test.tsv").write_text("Close it.\tCierre la ventana.\n", encoding="utf-8")
+    (held / "en-es/dev.tsv").write_text("Open a file.\tAbrir archivo.\n", encoding="utf-8")
+    Manifest(name="lo", licence="MPL-2.0", source_lang="en",
+             files={"en-es": {"dev": "en-es/dev.tsv", "test": "en-es/test.tsv"}}).save(held)
+    manifest = gettext.build([str(tmp_path / "in")], tmp_path / "out", ["es"], dev_fraction=0.0, test_fraction=0.0,
+                             held_out=held)
+    rows = read_tsv(tmp_path / "out/en-es/train.tsv")
+    assert [r.source for r in rows] == ["Save the document."]  # one matched the English side, one the Spanish
+    assert manifest.details["held_out_dropped"] == {"es": 2}

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from serving.batch import BatchConfig, iter_records
-from serving.benchmark import flops_per_target_token
+from volctrans.bench import flops_per_target_token
 from serving.parity import agreement, read_test_set
 from serving.translator import DecodingOptions, fairseq_scores
 from volctrans.errors import InputError, VolctransError

@@ -9,10 +9,10 @@ import shlex
 import sys
 import time
 
-from serving.benchmark import CPU_COMPUTE_TYPES, GPU_COMPUTE_TYPES, BenchConfig, format_table, run_benchmark
 from serving.engine import engine_info
 from serving.parity import read_test_set
-from volctrans.cli.translate import add_decoding_arguments, decoding_options
+from volctrans.bench import CPU_COMPUTE_TYPES, GPU_COMPUTE_TYPES, BenchConfig, format_table, run_benchmark
+from volctrans.cli.common import add_decoding_arguments, decoding_options
 from volctrans.io import atomic_write
 
 

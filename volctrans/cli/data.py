@@ -1,4 +1,4 @@
-"""`volctrans data {libreoffice-help,gettext,sample}`: build corpus directories."""
+"""`volctrans data {libreoffice-help,gettext,noisy,import,debian-mono,recount,sample}`: build corpus directories."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gt.add_argument("--out", type=Path, required=True)
     gt.add_argument("--langs", type=_langs, default=None, help="keep only these languages")
     gt.add_argument("--min-pairs", type=int, default=100, help="drop languages with fewer pairs")
+    gt.add_argument("--held-out", type=Path, default=None,
+                    help="corpus directory whose dev/test sentences must not appear here (pairs holding one are dropped)")
 
     noisy = sub.add_parser("noisy", help="a corrupted copy of a corpus (misaligned / wrong-language pairs)")
     noisy.add_argument("--from", dest="corpus", type=Path, required=True)
@@ -52,6 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imported.add_argument("--out", type=Path, required=True, help="folder that receives OUT/<source>/")
     imported.add_argument("--licence", default="as provided by the user")
     imported.add_argument("--check", action="store_true", help="only validate the list (files exist, splits, pairs)")
+
+    mono = sub.add_parser("debian-mono", help="monolingual text (back-translation input) from Debian's manpages-<lang> "
+                                              "and fortunes-<lang> packages")
+    mono.add_argument("--lang", required=True, help="language code, e.g. es")
+    mono.add_argument("--out", type=Path, required=True)
+    mono.add_argument("--cache", type=Path, default=None, help="where .deb files are downloaded/extracted (kept for reuse)")
+    mono.add_argument("--extracted", type=Path, default=None, help="an already unpacked package tree (skips apt-get)")
+    mono.add_argument("--held-out", type=Path, default=None,
+                      help="corpus directory whose dev/test sentences must not appear in the output")
+    mono.add_argument("--limit", type=int, default=None, help="at most this many sentences")
+
+    recount = sub.add_parser("recount", help="recount the pairs of a corpus directory whose files were rewritten "
+                                             "(e.g. cleaned in place) and update its manifest")
+    recount.add_argument("corpus", type=Path)
 
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
@@ -78,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.source == "gettext":
         from volctrans.data import gettext
 
-        manifest = gettext.build(args.paths, args.out, args.langs, min_pairs=args.min_pairs)
+        manifest = gettext.build(args.paths, args.out, args.langs, min_pairs=args.min_pairs, held_out=args.held_out)
     elif args.source == "noisy":
         from volctrans.data.noise import build_noisy
 
@@ -93,6 +109,24 @@ def run(args: argparse.Namespace) -> int:
             return 0
         manifests = import_corpora(args.list, args.out, args.licence)
         json.dump({"out": str(args.out), "sources": {m.name: m.pairs for m in manifests}}, sys.stdout, indent=1)
+        print()
+        return 0
+    elif args.source == "recount":
+        from volctrans.data.corpus import Manifest
+
+        manifest = Manifest.load(args.corpus)
+        manifest.recount(args.corpus)
+        manifest.save(args.corpus)
+        json.dump({"corpus": str(args.corpus), "pairs": manifest.pairs}, sys.stdout, indent=1)
+        print()
+        return 0
+    elif args.source == "debian-mono":
+        from volctrans.data import debian_mono
+
+        root = args.extracted or debian_mono.download_and_extract(
+            debian_mono.debian_packages(args.lang), args.cache or Path(tempfile.mkdtemp(prefix="volctrans-mono-")))
+        manifest = debian_mono.build(args.lang, args.out, root, args.held_out, args.limit)
+        json.dump({"out": str(args.out), "mono": manifest.mono, "details": manifest.details}, sys.stdout, indent=1)
         print()
         return 0
     elif args.source == "sample":

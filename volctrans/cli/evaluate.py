@@ -9,12 +9,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from volctrans.evaluate import average, format_table, score_pair
-from volctrans.errors import InputError, VolctransError
-from volctrans.io import atomic_write, iter_tsv_rows, read_lines
+from volctrans.errors import VolctransError
+from volctrans.evaluate import format_table, score_files, write_scores
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,18 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", help="also write the scores as JSON to this file")
 
 
-def read_references(path: str, column: int) -> list[str]:
-    if ".tsv" in path:
-        refs = []
-        for row in iter_tsv_rows(path, strict=True):
-            fields = row.fields()
-            if column > len(fields):
-                raise InputError(path, row.line, f"no column {column} (row has {len(fields)})")
-            refs.append(fields[column - 1])
-        return refs
-    return read_lines(path)
-
-
 def run(args: argparse.Namespace) -> int:
     jobs = [tuple(spec) for spec in args.spec]
     if args.hyp:
@@ -50,19 +36,9 @@ def run(args: argparse.Namespace) -> int:
         jobs.append((f"{args.system}/{args.pair}", args.hyp, reference))
     if not jobs:
         raise VolctransError("nothing to score: give --hyp/--ref, --hyp/--tsv or --spec")
-    scores = []
-    for label, hyp_path, ref_path in jobs:
-        system, _, pair = label.rpartition("/")
-        hypotheses = read_lines(hyp_path, allow_empty=True)
-        references = read_references(ref_path, args.ref_column)
-        if len(hypotheses) != len(references):
-            raise InputError(hyp_path, None, f"{len(hypotheses)} lines but the reference {ref_path} has {len(references)}")
-        scores.append(score_pair(pair, hypotheses, references, system or "volctrans"))
+    scores = [score_files(label, hyp_path, ref_path, args.ref_column) for label, hyp_path, ref_path in jobs]
     print(format_table(scores))
     if args.json:
-        with atomic_write(args.json) as handle:
-            json.dump({"pairs": [s.as_dict() for s in scores], "average": average(scores)}, handle, indent=2,
-                      ensure_ascii=False)
-            handle.write("\n")
+        write_scores(scores, args.json)
         print(f"scores written to {args.json}", file=sys.stderr)
     return 0

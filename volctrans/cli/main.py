@@ -12,7 +12,7 @@ from volctrans.errors import VolctransError
 
 # name -> (module, one-line help). Order is the pipeline order shown by --help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, import, noisy, sample"),
+    "data": ("volctrans.cli.data", "build corpora: libreoffice-help, gettext, import, noisy, debian-mono, sample, recount"),
     "clean": ("volctrans.cli.clean", "rule-based cleaning of a source<TAB>target corpus"),
     "clean-mono": ("volctrans.cli.clean_mono", "the same cleaning on monolingual text (back-translation input)"),
     "clean-learn": ("volctrans.cli.clean_learn", "learn a cleaning rule (rectifier net → linear constraints)"),

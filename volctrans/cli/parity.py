@@ -8,7 +8,7 @@ import json
 
 from serving.fairseq_ref import FairseqReference
 from serving.parity import parity, read_test_set
-from volctrans.cli.translate import add_decoding_arguments, decoding_options
+from volctrans.cli.common import add_decoding_arguments, decoding_options
 from volctrans.io import atomic_write
 
 

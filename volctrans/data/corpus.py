@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from volctrans.errors import InputError, VolctransError
-from volctrans.io import atomic_write
+from volctrans.io import atomic_write, iter_lines
 
 MANIFEST = "manifest.json"
 SPLITS = ("train", "dev", "test")
@@ -47,6 +47,15 @@ class Manifest:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # "en-de" -> {"train": "en-de/train.tsv"}
     mono: dict[str, str] = field(default_factory=dict)  # lang -> "mono/de.txt"
     details: dict[str, Any] = field(default_factory=dict)
+    # Pairs with a machine-generated side: "en-de" -> "source" (back-translation: synthetic en, real de). Training
+    # uses such a pair only in the direction whose TARGET is real, or the model learns to write synthetic text.
+    synthetic: dict[str, str] = field(default_factory=dict)
+
+    def synthetic_side(self, pair: str) -> str | None:
+        """"source", "target" or None; manifests written before `synthetic` existed mark BT in details."""
+        if pair in self.synthetic:
+            return self.synthetic[pair]
+        return "source" if pair in self.details.get("backtranslation", {}) else None
 
     @property
     def target_langs(self) -> list[str]:
@@ -72,6 +81,31 @@ class Manifest:
             raise InputError(str(path), None, f"unknown manifest keys: {', '.join(unknown)}")
         return cls(**data)
 
+    def recount(self, directory: str | Path) -> None:
+        """Set `pairs` to the line counts of the files (after a stage rewrote some of them in place)."""
+        self.pairs = {pair: {split: sum(1 for _ in iter_lines(Path(directory) / name, allow_empty=True))
+                             for split, name in files.items()}
+                      for pair, files in self.files.items()}
+
     def path(self, directory: str | Path, pair: str, split: str) -> Path | None:
         relative = self.files.get(pair, {}).get(split)
         return Path(directory) / relative if relative else None
+
+
+def held_out_texts(corpus: str | Path | None) -> set[str]:
+    """Both sides of every dev/test pair of a corpus directory: strings another source must not bring into
+    training, or the test set leaks (a builder given this set drops pairs/sentences that contain one)."""
+    if corpus is None:
+        return set()
+    from volctrans.io import iter_tsv_rows
+
+    manifest = Manifest.load(corpus)
+    texts: set[str] = set()
+    for pair in manifest.files:
+        for split in ("dev", "test"):
+            path = manifest.path(corpus, pair, split)
+            if path is not None:
+                for row in iter_tsv_rows(path, strict=True):
+                    texts.update((row.source.strip(), row.target.strip()))
+    return texts
+

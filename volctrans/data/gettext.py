@@ -15,7 +15,7 @@ from typing import Iterable
 import polib
 from tqdm import tqdm
 
-from volctrans.data.corpus import Manifest, check_lang_code, split_for_key
+from volctrans.data.corpus import Manifest, check_lang_code, held_out_texts, split_for_key
 from volctrans.errors import InputError, VolctransError
 from volctrans.io import write_tsv
 
@@ -111,7 +111,11 @@ def build(
     dev_fraction: float = 0.05,
     test_fraction: float = 0.05,
     min_pairs: int = 1,
+    held_out: Path | None = None,
 ) -> Manifest:
+    """held_out: a corpus directory whose dev/test strings must not appear here (pairs with either side in it are
+    dropped), so a second source cannot leak the main source's test set into training."""
+    excluded = held_out_texts(held_out)
     wanted = {check_lang_code(lang) for lang in langs} if langs else None
     by_lang: dict[str, dict[tuple[str, str], CatalogPair]] = {}
     catalogs = find_catalogs(paths)
@@ -128,7 +132,8 @@ def build(
             bucket.setdefault((pair.english, pair.foreign), pair)  # the same string recurs across catalogs
     manifest = Manifest(name="gettext", licence="per catalog (see each package's copyright file)", source_lang="en")
     for language in sorted(by_lang):
-        pairs = list(by_lang[language].values())
+        pairs = [p for p in by_lang[language].values() if p.english not in excluded and p.foreign not in excluded]
+        dropped_held_out = len(by_lang[language]) - len(pairs)
         if len(pairs) < min_pairs:
             continue
         splits: dict[str, list[CatalogPair]] = {"train": [], "dev": [], "test": []}
@@ -144,9 +149,10 @@ def build(
             write_tsv(out_dir / relative, ([p.english, p.foreign, p.domain] for p in items))
             manifest.pairs[name][split] = len(items)
             manifest.files[name][split] = relative
+        manifest.details.setdefault("held_out_dropped", {})[language] = dropped_held_out
     if not manifest.pairs:
         raise VolctransError("no en–xx pairs found in the given catalogs")
-    manifest.details = {"builder": "gettext", "catalogs": len(catalogs),
-                        "split": {"by": "catalog domain", "dev_fraction": dev_fraction, "test_fraction": test_fraction}}
+    manifest.details.update({"builder": "gettext", "catalogs": len(catalogs), "held_out_from": str(held_out) if held_out else None,
+                             "split": {"by": "catalog domain", "dev_fraction": dev_fraction, "test_fraction": test_fraction}})
     manifest.save(out_dir)
     return manifest

@@ -1,5 +1,7 @@
 """Throughput with quality, in one run on the same inputs: fairseq-generate vs CTranslate2 precisions.
 
+A stage: it composes the serving library (translator, fairseq reference, parity) with scoring (volctrans.evaluate).
+
 Every engine runs in its own process (so peak RSS is its own): fairseq-generate as a subprocess (decoding time from
 its own "Translated N sentences in Xs" line, model load excluded; wall time reported too), each CTranslate2
 precision in a spawned worker (load and decode timed separately). For each: sentences/s, target tokens/s
@@ -25,10 +27,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from serving.fairseq_ref import FairseqReference, run_fairseq_generate
 from serving.gpu_memory import GpuMemoryMonitor
 from serving.parity import TestSet, agreement
 from serving.translator import DecodingOptions, Translator
+from volctrans.artifacts import load_model_config
 from volctrans.errors import VolctransError
 
 logger = logging.getLogger(__name__)
@@ -95,7 +100,7 @@ def cuda_devices() -> int:
 def flops_per_target_token(model_dir: Path, beam_size: int, source_target_ratio: float = 1.0) -> float | None:
     """≈ 2 × multiply-adds per output token: decoder layers and output projection for every beam, plus the encoder
     amortised over the target (× source/target length ratio). Attention over the context is left out (short inputs)."""
-    metadata = json.loads((model_dir / "volctrans_model.json").read_text(encoding="utf-8"))
+    metadata = load_model_config(model_dir)
     shape = (metadata.get("provenance") or {}).get("train_config") or {}
     try:
         d, f = int(shape["embed_dim"]), int(shape["ffn_dim"])
@@ -157,13 +162,12 @@ def _ct2_worker(model: str, device: str, compute_type: str, threads: int, source
 
 
 def _percentile(values: list[float], q: float) -> float | None:
-    from serving.server import percentile
-
-    value = percentile(values, q)
-    return None if value is None else round(value, 2)
+    """Nearest-rank percentile (q in 0..100), rounded; None when empty."""
+    return round(float(np.percentile(values, q, method="inverted_cdf")), 2) if values else None
 
 
 def run_benchmark(config: BenchConfig) -> list[EngineResult]:
+    # Imported here, not at the top: the CTranslate2 workers import this module, and their peak RSS is measured.
     from volctrans.evaluate import score_pair
 
     test = config.test

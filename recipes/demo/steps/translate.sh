@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Stage 6: translate every test set in both directions with a model (beam search, CTranslate2).
+# Step of phase 5: translate every test set in both directions with a model (beam search, CTranslate2).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 source recipes/demo/env.sh
 WHICH=${1:-final}
 MODEL=${MODEL:-$RUN/model-$WHICH}
 
-stage "6 ($WHICH): translate the test sets"
+stage "translate the test sets ($WHICH)"
 mkdir -p "$RUN/test"
 for xx in ${LANGS//,/ }; do
   test_file=$(ls "$SAMPLE/en-$xx/"test.tsv*)

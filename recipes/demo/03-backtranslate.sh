@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Stage 2: back-translate the monolingual slices (xx → en) with the base model into a tagged `bt` source.
+# Phase 3: back-translate the monolingual slices (xx → en) with the base model (phase 2) into a tagged `bt` source.
 # Top-k sampling rather than beam: cheaper, and sampled back-translations train better (Edunov et al., 2018).
-# Runs after the base model exists (run.sh orders the stages: 1, 3 base, 4 base, 5 base, 2, 3 final, ...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source recipes/demo/env.sh
 
-stage "2: back-translate monolingual text"
+stage "3 back-translate monolingual text"
 out="$RUN/corpus/bt"
 if [ -f "$out/manifest.json" ]; then skip "$out"; exit 0; fi
 for xx in ${LANGS//,/ }; do

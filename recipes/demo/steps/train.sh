@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Stage 4: fairseq training. base: temperature sampling on the clean corpus (it back-translates in stage 2 and is
-# the baseline row of the score table); final: fine-tunes the base model on clean + bt sources mixed by
-# bilevel-learned weights. Rerunning resumes.
+# Step of phases 2 (base) and 4 (final): fairseq training. base: temperature sampling on the clean corpus (it
+# back-translates in phase 3 and is the baseline row of the score table); final: fine-tunes the base model on
+# clean + bt sources mixed by bilevel-learned weights. Rerunning resumes.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 source recipes/demo/env.sh
 WHICH=${1:-base}
 
-stage "4 ($WHICH): train"
+stage "train ($WHICH)"
 config="$CONF/train-$WHICH.yaml"
 init=()
 [ "$WHICH" = final ] && init=(--set "init_from=$RUN/checkpoints-base/checkpoint_best.pt")

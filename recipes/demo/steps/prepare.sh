@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Stage 3: joint SentencePiece + fairseq binarization, one source per corpus (clean LibreOffice pairs, and the
-# back-translated `bt` source once stage 2 has made it, encoded with the base vocabulary).
+# Step of phases 2 (base) and 4 (final): joint SentencePiece + fairseq binarization, one source per corpus (clean
+# LibreOffice pairs, and for the final model the back-translated `bt` source of phase 3, on the base vocabulary).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 source recipes/demo/env.sh
 WHICH=${1:-base}  # base: clean corpus only (for the back-translation model) | final: clean + bt
 
-stage "3 ($WHICH): prepare"
+stage "prepare ($WHICH)"
 out="$RUN/prepared-$WHICH"
 if [ -f "$out/prepared.json" ]; then skip "$out"; exit 0; fi
 corpora=("$RUN/corpus/libreoffice")
 extra=()
-# final: the base vocabulary is kept, so the final model can start from the base checkpoint (stage 4).
+# final: the base vocabulary is kept, so the final model can start from the base checkpoint (steps/train.sh).
 [ "$WHICH" = final ] && corpora+=("$RUN/corpus/bt") && extra=(--vocab-from "$RUN/prepared-base")
 volctrans prepare --config "$CONF/prepare.yaml" --corpora "${corpora[@]}" --out "$out" "${extra[@]}" \
   2>>"$RUN/log/prepare-$WHICH.log" >/dev/null
