@@ -10,7 +10,7 @@ Where only another cuBLAS major version is installed, `make_cublas_shim` writes 
 `libcublas.so.<wanted>` symbolic link to it (and links to its cublasLt) to be put on LD_LIBRARY_PATH before the
 process starts (the loader reads LD_LIBRARY_PATH once, at start-up): `python -m serving.engine shim DIR` prints the
 `export` line. The wheel resolves its nine cuBLAS functions by name with dlsym, which is what makes this possible;
-whether every precision then works is measured, not assumed (`volctrans engine-info --model M --device cuda`).
+whether every precision then works is measured, not assumed (serving/probe.py, `volctrans engine-info --model`).
 """
 
 from __future__ import annotations
@@ -224,58 +224,11 @@ def check_cuda(device: str = "cuda") -> None:
                          + fix)
 
 
-PROBE_SENTENCES = ("Click OK to close the dialog.", "Choose Format - Cells.")
-
-
-def probe_compute_types(model: str | Path, device: str, compute_types: list[str], timeout: float = 300) -> dict:
-    """Load `model` with each compute type in its own process and translate two sentences: which precisions work
-    here, as measured (a crash inside CTranslate2, e.g. an unsupported cuBLAS call, only ends that process).
-    Returns {compute_type: "ok (… s)" | "error: …" | "crashed (signal N)"}."""
-    results = {}
-    for compute_type in compute_types:
-        command = [sys.executable, "-m", "serving.engine", "probe", str(model), device, compute_type]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            results[compute_type] = f"error: no answer in {timeout:.0f} s"
-            continue
-        lines = (done.stdout + done.stderr).strip().splitlines()
-        if done.returncode < 0:
-            results[compute_type] = f"crashed (signal {-done.returncode}): {lines[-1] if lines else ''}".rstrip(": ")
-        elif done.returncode != 0:
-            results[compute_type] = "error: " + (lines[-1] if lines else f"exit status {done.returncode}")
-        else:
-            results[compute_type] = done.stdout.strip().splitlines()[-1]
-    return results
-
-
-def _probe(model: str, device: str, compute_type: str) -> int:
-    import time
-
-    from serving.translator import Translator
-
-    start = time.perf_counter()
-    try:
-        translator = Translator(model, device=device, compute_type=compute_type)
-        source = "en" if "en" in translator.langs else translator.langs[0]
-        target = next(lang for lang in translator.langs if lang != source)
-        outputs = translator.translate(list(PROBE_SENTENCES), source, target)
-    except (VolctransError, RuntimeError, ValueError) as error:
-        print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 1
-    print(f"ok ({translator.model.compute_type} on {translator.model.device}, {time.perf_counter() - start:.1f} s, "
-          f"{source}→{target}: {outputs[0][:40]!r})")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
-    """`python -m serving.engine shim DIR`: write the shim and print the `export LD_LIBRARY_PATH=...` line.
-    `python -m serving.engine probe MODEL DEVICE COMPUTE_TYPE`: one probe (used by probe_compute_types)."""
+    """`python -m serving.engine shim DIR`: write the shim and print the `export LD_LIBRARY_PATH=...` line."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) == 4 and argv[0] == "probe":
-        return _probe(*argv[1:])
     if len(argv) != 2 or argv[0] != "shim":
-        print("usage: python -m serving.engine shim DIR | probe MODEL DEVICE COMPUTE_TYPE", file=sys.stderr)
+        print("usage: python -m serving.engine shim DIR", file=sys.stderr)
         return 2
     try:
         shim = make_cublas_shim(argv[1])

@@ -145,3 +145,20 @@ def test_engine_info_cli_prints_build_and_compute_types(tmp_path):
     assert info["cublas"]["wanted"] == "libcublas.so.12"
     if info["cuda_devices"] == 0:
         assert info["compute_types"]["cuda"] == "no CUDA device visible to CTranslate2"
+
+
+def test_probe_tells_ok_error_and_crash_apart(monkeypatch):
+    """Each precision runs in its own process; a crash inside CTranslate2 (signal) is reported, not propagated."""
+    import subprocess as sp
+
+    from serving import probe
+
+    answers = {"float16": sp.CompletedProcess([], 0, "ok (float16 on cuda, 1.2 s, en→de: 'x')\n", ""),
+               "int8_float16": sp.CompletedProcess([], -6, "", "terminate called after throwing an instance of "
+                                                               "'std::runtime_error'\n  what():  cuBLAS failed\n"),
+               "bfloat16": sp.CompletedProcess([], 1, "", "bfloat16 is not supported on this device\n")}
+    monkeypatch.setattr(probe.subprocess, "run", lambda command, **kw: answers[command[-1]])
+    results = probe.probe_compute_types("model", "cuda", ["float16", "int8_float16", "bfloat16"])
+    assert results == {"float16": "ok (float16 on cuda, 1.2 s, en→de: 'x')",
+                       "int8_float16": "crashed (signal 6): what():  cuBLAS failed",
+                       "bfloat16": "error: bfloat16 is not supported on this device"}

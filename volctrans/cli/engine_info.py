@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from serving.engine import engine_info, probe_compute_types
+    from serving.engine import engine_info
+    from serving.probe import probe_compute_types
 
     info = engine_info()
     if args.model:
