@@ -53,8 +53,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import packs
+import yaml
 from serving.gpu_memory import GpuMemoryMonitor
-from volctrans.config import from_dict, load_yaml
+from volctrans.config import build_config
 from volctrans.errors import VolctransError
 from volctrans.io import iter_tsv_rows
 
@@ -445,8 +446,6 @@ def train(run: Run) -> str:
             run.report["train"] = {**earlier["summary"], "reused": f"trained by an earlier command ({done_path})"}
             return "reused the training of an earlier command"
     config_path = run.work / "train.yaml"
-    import yaml
-
     config_path.write_text(yaml.safe_dump(values, sort_keys=False, allow_unicode=True), encoding="utf-8")
     cap = config.train_minutes * 60 if config.train_minutes > 0 else run.remaining()
     begin = time.monotonic()
@@ -774,19 +773,8 @@ def translate_tests(args: argparse.Namespace) -> int:
 
 
 def load_config(path: str, overrides: list[str]) -> RunConfig:
-    import yaml
-
-    values = load_yaml(path)
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise VolctransError(f"--set expects KEY=VALUE, got '{item}'")
-        if "." in key:  # train.max_tokens=32768
-            section, _, inner = key.partition(".")
-            values.setdefault(section, {})[inner] = yaml.safe_load(value)
-        else:
-            values[key] = yaml.safe_load(value)
-    return from_dict(RunConfig, values, source=path)
+    """The YAML < `--set KEY=VALUE` (dotted keys reach into `train`: train.max_tokens=16384)."""
+    return build_config(RunConfig, path, None, overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
