@@ -52,8 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import packs
 import yaml
+
+import packs  # beside this script
 from serving.gpu_memory import GpuMemoryMonitor
 from volctrans.config import build_config
 from volctrans.errors import VolctransError
