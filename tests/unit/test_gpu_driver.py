@@ -148,3 +148,26 @@ def test_install_fails_in_one_line_without_pack_or_module(driver, tmp_path, monk
     with pytest.raises(driver.StepFailed, match="still not importable after extracting broken.tar.xz: "
                                                 "volctrans_fake_other"):
         driver.install(run, "broken")
+
+
+def test_the_gpu_train_config_is_a_valid_train_config(driver, tmp_path):
+    """What the driver hands to `volctrans train` for the GPU run (gpu.yaml's train block + the fixed budget and
+    precision) passes `volctrans train --check`, whichever precision key this TrainConfig has."""
+    import os
+    import subprocess
+    import sys
+
+    config = driver.load_config(str(ROOT / "benchmarks/gpu/gpu.yaml"), [f"work={tmp_path / 'work'}"])
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = driver.Run(config, tmp_path / "out", tmp_path / "work", ["driver.py"], env=env)
+    values, how = driver.train_config(run)
+    assert values["max_update"] == config.updates == values["validate_interval_updates"]
+    assert values["weighting"] == "bilevel" and values["device"] == "cuda" and values["embed_dim"] == 512
+    assert values.get("precision") == "fp16" or (values["fp16"] is True and how.startswith("fp16: true"))
+    assert values["extra_args"][:2] == ["--stop-time-hours", f"{config.train_minutes / 60:.6f}"]
+    path = tmp_path / "train.yaml"
+    path.write_text(driver.yaml.safe_dump(values))
+    done = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(path), "--check"],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "bilevel weighting, 6+6 layers, d512" in done.stdout
