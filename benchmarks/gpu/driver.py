@@ -705,41 +705,62 @@ def finish(run: Run) -> None:
     run.save()
 
 
+@dataclass
+class Step:
+    name: str
+    function: Callable[[], str | None] | None  # None: not run on this device, `skip` says why
+    needs: tuple[str, ...] = ()
+    min_seconds: float = 0
+    skip: str | None = None
+
+
+def plan(run: Run) -> list[Step]:
+    """The steps of this run, in order (docs at the top of this file)."""
+    config = run.config
+    steps = [Step("environment", lambda: environment(run)),
+             Step("install:fairseq", lambda: install(run, "fairseq")),
+             Step("install:ct2", lambda: install(run, "ct2"))]
+    if config.device == "cuda":
+        steps.append(Step("cublas", lambda: cublas(run), needs=("install:ct2",)))
+    else:
+        steps.append(Step("cublas", None, skip="device cpu: CTranslate2 needs no cuBLAS"))
+    steps += [Step("engine", lambda: engine(run), needs=("install:ct2",)),
+              Step("data", lambda: data(run)),
+              Step("train", lambda: train(run), needs=("install:fairseq", "data"))]
+    steps += [Step(f"export:{q}", lambda q=q: export(run, q), ("train", "install:ct2"), MIN_SECONDS["export"])
+              for q in config.quantizations]
+    steps += [Step("package", lambda: package(run), (f"export:{config.return_model}",), MIN_SECONDS["package"]),
+              Step("probe", lambda: probe(run), (f"export:{config.quantizations[0]}",), MIN_SECONDS["probe"])]
+
+    def translate_and_score(quantization: str) -> list[Step]:
+        return [Step(f"translate:{quantization}", lambda: translate(run, quantization), (f"export:{quantization}",),
+                     MIN_SECONDS["translate"]),
+                Step(f"eval:{quantization}", lambda: evaluate(run, quantization), (f"translate:{quantization}",),
+                     MIN_SECONDS["eval"])]
+
+    # The first precision is scored before the bench, the others after it: the deadline cuts the least needed.
+    first, *rest = config.quantizations
+    steps += translate_and_score(first)
+    steps += [Step(f"bench:{pair}", lambda pair=pair: bench(run, pair), ("train", "data", "install:ct2"),
+                   MIN_SECONDS["bench"]) for pair in config.bench_pairs]
+    for quantization in rest:
+        steps += translate_and_score(quantization)
+    return steps
+
+
 def execute(run: Run) -> int:
     config = run.config
     run.report.update(schema=SCHEMA, started=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
                       command=shlex.join(run.argv), config=dataclasses.asdict(config), steps={})
-    run.step("environment", lambda: environment(run))
-    run.step("install:fairseq", lambda: install(run, "fairseq"))
-    run.step("install:ct2", lambda: install(run, "ct2"))
-    if config.device == "cuda":
-        run.step("cublas", lambda: cublas(run), needs=("install:ct2",))
-    else:
-        run.report["steps"]["cublas"] = {"status": "skipped", "reason": "device cpu: CTranslate2 needs no cuBLAS"}
-        run.absent("cublas", "device cpu: CTranslate2 needs no cuBLAS")
-    run.step("engine", lambda: engine(run), needs=("install:ct2",))
-    run.step("data", lambda: data(run))
-    run.step("train", lambda: train(run), needs=("install:fairseq", "data"))
-    for quantization in config.quantizations:
-        run.step(f"export:{quantization}", lambda q=quantization: export(run, q),
-                 needs=("train", "install:ct2"), min_seconds=MIN_SECONDS["export"])
-    run.step("package", lambda: package(run), needs=(f"export:{config.return_model}",), min_seconds=MIN_SECONDS["package"])
-    run.step("probe", lambda: probe(run), needs=(f"export:{config.quantizations[0]}",), min_seconds=MIN_SECONDS["probe"])
-    order = sorted(config.quantizations, key=lambda q: q != config.quantizations[0])
-    first, rest = order[:1], order[1:]
-    for quantization in first:
-        run.step(f"translate:{quantization}", lambda q=quantization: translate(run, q),
-                 needs=(f"export:{quantization}",), min_seconds=MIN_SECONDS["translate"])
-        run.step(f"eval:{quantization}", lambda q=quantization: evaluate(run, q),
-                 needs=(f"translate:{quantization}",), min_seconds=MIN_SECONDS["eval"])
-    for pair in config.bench_pairs:
-        run.step(f"bench:{pair}", lambda p=pair: bench(run, p), needs=("train", "data", "install:ct2"),
-                 min_seconds=MIN_SECONDS["bench"])
-    for quantization in rest:
-        run.step(f"translate:{quantization}", lambda q=quantization: translate(run, q),
-                 needs=(f"export:{quantization}",), min_seconds=MIN_SECONDS["translate"])
-        run.step(f"eval:{quantization}", lambda q=quantization: evaluate(run, q),
-                 needs=(f"translate:{quantization}",), min_seconds=MIN_SECONDS["eval"])
+    steps = plan(run)
+    if run.until and run.until not in [step.name for step in steps]:
+        raise VolctransError(f"--until {run.until}: no such step (steps: {', '.join(s.name for s in steps)})")
+    for step in steps:
+        if step.function is None:
+            run.report["steps"][step.name] = {"status": "skipped", "reason": step.skip}
+            run.absent(step.name, step.skip)
+        else:
+            run.step(step.name, step.function, step.needs, step.min_seconds)
     if config.device != "cuda":
         for pair in config.bench_pairs:
             run.absent(f"bench.{pair}.gpu_rows", "device cpu: the float16 / int8_float16 rows say \"no GPU\"")
@@ -813,7 +834,11 @@ def main(argv: list[str] | None = None) -> int:
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("OMP_NUM_THREADS", str(config.threads or os.cpu_count() or 1))
     run = Run(config, out, work, ["benchmarks/gpu/driver.py", *argv], until=args.until, env=env)
-    return execute(run)
+    try:
+        return execute(run)
+    except VolctransError as error:
+        print(f"driver: error: {error}", file=sys.stderr)
+        return 1
 
 
 def logging_setup() -> None:

@@ -171,3 +171,22 @@ def test_the_gpu_train_config_is_a_valid_train_config(driver, tmp_path):
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "bilevel weighting, 6+6 layers, d512" in done.stdout
+
+
+def test_plan_orders_the_steps_and_until_must_name_one(driver, tmp_path):
+    gpu = driver.load_config(str(ROOT / "benchmarks/gpu/gpu.yaml"), [])
+    run = driver.Run(gpu, tmp_path / "out", tmp_path / "work", ["driver.py"], until="tarin")
+    steps = driver.plan(run)
+    assert [s.name for s in steps] == [
+        "environment", "install:fairseq", "install:ct2", "cublas", "engine", "data", "train", "export:float16",
+        "export:int8_float16", "package", "probe", "translate:float16", "eval:float16", "bench:en-de",
+        "translate:int8_float16", "eval:int8_float16"]
+    needs = {s.name: s.needs for s in steps}
+    assert needs["package"] == ("export:int8_float16",) and needs["eval:float16"] == ("translate:float16",)
+    assert needs["export:float16"] == ("train", "install:ct2") and needs["cublas"] == ("install:ct2",)
+    (tmp_path / "out").mkdir(), (tmp_path / "work").mkdir()
+    with pytest.raises(driver.VolctransError, match="--until tarin: no such step"):
+        driver.execute(run)
+    toy = driver.load_config(str(ROOT / "benchmarks/gpu/toy.yaml"), [])
+    cublas = next(s for s in driver.plan(driver.Run(toy, tmp_path, tmp_path, [])) if s.name == "cublas")
+    assert cublas.function is None and cublas.skip == "device cpu: CTranslate2 needs no cuBLAS"
