@@ -56,7 +56,11 @@ def from_dict(cls: type[T], values: dict[str, Any] | None, source: str = "config
     values = dict(values or {})
     hints = typing.get_type_hints(cls)
     fields = {field.name: field for field in dataclasses.fields(cls)}
-    problems = [f"unknown key '{key}' (known: {', '.join(sorted(fields))})" for key in values if key not in fields]
+    # A class may name keys it no longer has (RENAMED = {"old": "what to write instead"}): say so rather than
+    # listing every known key.
+    renamed = getattr(cls, "RENAMED", {})
+    problems = [f"{key}: no longer a key, use {renamed[key]}" if key in renamed
+                else f"unknown key '{key}' (known: {', '.join(sorted(fields))})" for key in values if key not in fields]
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():
         if name in values and dataclasses.is_dataclass(hints[name]):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 
@@ -26,6 +27,11 @@ from volctrans.weighting.bilevel import BilevelConfig
 logger = logging.getLogger(__name__)
 
 TASK = "volctrans_multilingual"
+# fairseq-train with one fix: fairseq 0.12.3's parser makes --bf16 imply --tpu (bf16 was TPU-only upstream).
+FAIRSEQ_TRAIN = "volctrans_fairseq.train"
+PRECISION_FLAGS = {"fp32": [], "fp16": ["--fp16"], "bf16": ["--bf16"]}
+# fairseq flags that choose precision: set through `precision`, refused in extra_args.
+_PRECISION_EXTRA = ("--fp16", "--bf16", "--amp", "--memory-efficient-fp16", "--memory-efficient-bf16", "--tpu")
 # Changing these between runs makes checkpoint_last.pt unloadable or meaningless.
 _SHAPE_KEYS = ("data", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim", "attention_heads",
                "share_all_embeddings", "directions", "langs", "sources")
@@ -33,9 +39,10 @@ _SHAPE_KEYS = ("data", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim
 
 @dataclass
 class DistributedConfig:
-    """Multi-GPU / multi-node training through torchrun (fairseq reads RANK/WORLD_SIZE from its environment)."""
+    """Multi-process training through torchrun (fairseq reads RANK/WORLD_SIZE from its environment): GPUs with
+    NCCL, or CPU processes with gloo and fairseq's legacy_ddp (device: cpu)."""
 
-    nproc_per_node: int = 1  # GPUs on this node
+    nproc_per_node: int = 1  # processes (GPUs) on this node
     nnodes: int = 1
     node_rank: int = 0
     master_addr: str = "127.0.0.1"
@@ -93,10 +100,14 @@ class TrainConfig:
     log_interval: int = 50
     max_positions: int = 256
     device: str = "auto"  # auto | cpu | cuda
-    fp16: bool = False
+    # fp32 | fp16 (fairseq's FP16Optimizer: fp32 master weights, dynamic loss scaling) | bf16 (same, no scaling);
+    # fp16/bf16 need a GPU (bf16: Ampere or newer)
+    precision: str = "fp32"
     num_workers: int = 0
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
     extra_args: list[str] = field(default_factory=list)  # passed verbatim to fairseq-train (escape hatch)
+
+    RENAMED: ClassVar[dict[str, str]] = {"fp16": "precision: fp16 (or fp32, bf16)"}
 
     def validate(self) -> list[str]:
         problems = []
@@ -112,12 +123,19 @@ class TrainConfig:
             problems.append("embed_dim: must be divisible by attention_heads")
         if self.device not in ("auto", "cpu", "cuda"):
             problems.append("device: must be auto, cpu or cuda")
-        if self.fp16 and self.device == "cpu":
-            problems.append("fp16: needs a GPU")
+        if self.precision not in PRECISION_FLAGS:
+            problems.append("precision: must be fp32, fp16 or bf16")
+        elif self.precision != "fp32" and self.device == "cpu":
+            problems.append(f"precision: {self.precision} needs a GPU (device: cuda or auto); use fp32 on CPU")
         if not self.arch.startswith("transformer"):
             problems.append("arch: must be a fairseq transformer arch (CTranslate2 export supports those)")
-        if self.distributed.world_size > 1 and self.device == "cpu":
-            problems.append("distributed: multi-process training needs GPUs (device: cuda or auto)")
+        owned = {flag: "precision" for flag in _PRECISION_EXTRA}
+        if self.weighting == "bilevel" and self.bilevel.mode == "sampling":
+            owned |= {flag: "bilevel.sampling_epoch_size" for flag in ("--virtual-epoch-size", "--virtual-data-size")}
+        for flag in self.extra_args:
+            key = owned.get(str(flag).split("=", 1)[0])
+            if key:
+                problems.append(f"extra_args: {flag} is set by '{key}' in this config")
         for name in ("max_update", "max_tokens", "update_freq", "encoder_layers", "decoder_layers", "embed_dim",
                      "ffn_dim", "attention_heads", "max_positions"):
             if getattr(self, name) <= 0:
@@ -233,10 +251,15 @@ def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = 
         args += ["--finetune-from-model", str(Path(config.init_from).resolve())]
     if config.share_all_embeddings:
         args.append("--share-all-embeddings")
-    if not use_cuda(config, check_device):
+    cuda = use_cuda(config, check_device)
+    if not cuda:
         args.append("--cpu")
-    if config.fp16:
-        args.append("--fp16")
+        if config.precision != "fp32":
+            raise VolctransError(f"precision: {config.precision} needs a GPU and torch sees none; use fp32 on CPU")
+        if config.distributed.world_size > 1:
+            # NCCL and fairseq's default DDP (c10d, with device_ids) are GPU-only; gloo + legacy_ddp run on CPU.
+            args += ["--distributed-backend", "gloo", "--ddp-backend", "legacy_ddp"]
+    args += PRECISION_FLAGS[config.precision]
     return args + list(config.extra_args)
 
 
@@ -274,13 +297,13 @@ def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     check_resume(config, save_dir)
     check_init_dictionary(config)
     argv = fairseq_arguments(config, prepared, check_device=not dry_run)
-    command = [sys.executable, "-m", "fairseq_cli.train", *argv]
+    command = [sys.executable, "-m", FAIRSEQ_TRAIN, *argv]
     if config.distributed.world_size > 1:
         dist = config.distributed
         # fairseq picks up torchrun's RANK/WORLD_SIZE/MASTER_* variables (env:// initialisation).
         command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={dist.nproc_per_node}",
                    f"--nnodes={dist.nnodes}", f"--node_rank={dist.node_rank}", f"--master_addr={dist.master_addr}",
-                   f"--master_port={dist.master_port}", "--module", "fairseq_cli.train", *argv,
+                   f"--master_port={dist.master_port}", "--module", FAIRSEQ_TRAIN, *argv,
                    "--distributed-world-size", str(dist.world_size)]
     if dry_run:
         return command

@@ -3,14 +3,14 @@
 #   1 data (apt-get download, align, split by page)   2 clean   3 prepare   4 train   5 average   6 export
 #   7 translate the test sets   8 eval
 # Each stage skips work whose output exists; training resumes from checkpoint_last.pt.
-# CPU-only machines: DEVICE=cpu FP16=false (measured: about a year for the full run — README.md here); GPU: defaults.
+# CPU-only machines: DEVICE=cpu PRECISION=fp32 (measured: about a year for the full run — README.md here); GPU: defaults.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-runs/libreoffice}
 # Every libreoffice-help package Debian has, except en-gb (English) and sk (a link to Czech).
 LANGS=${LANGS:-ca,cs,da,de,dz,el,es,et,eu,fi,fr,gl,hi,hu,id,it,ja,km,ko,nl,om,pl,pt,pt_br,ru,sl,sv,tr,vi,zh,zh_tw}
 DEVICE=${DEVICE:-auto}
-FP16=${FP16:-true}
+PRECISION=${PRECISION:-fp16}
 BEAM=${BEAM:-5}
 QUANTIZATION=${QUANTIZATION:-int8_float16}
 mkdir -p "$WORK/log"
@@ -36,9 +36,9 @@ stage "3: prepare"
 [ -f "$WORK/prepared/prepared.json" ] || volctrans prepare --config recipes/libreoffice/prepare.yaml \
   --corpora "$WORK/corpus" --out "$WORK/prepared"
 
-stage "4: train (device $DEVICE, fp16 $FP16)"
+stage "4: train (device $DEVICE, precision $PRECISION)"
 volctrans train --config recipes/libreoffice/train.yaml --set "data=$WORK/prepared" --set "save_dir=$WORK/checkpoints" \
-  --set "device=$DEVICE" --set "fp16=$FP16"
+  --set "device=$DEVICE" --set "precision=$PRECISION"
 
 stage "5: average the last 5 checkpoints"
 volctrans average --save-dir "$WORK/checkpoints" -n 5 -o "$WORK/checkpoints/averaged.pt"

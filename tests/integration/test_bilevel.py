@@ -1,6 +1,8 @@
-"""A few bilevel updates inside fairseq on the tiny sample plus a noisy copy: weights logged, saved and resumed."""
+"""A few bilevel updates inside fairseq on the tiny sample plus a noisy copy: weights logged, saved and resumed;
+two CPU processes (gloo) with LISA, gradient accumulation and uneven shards; fp16/bf16 through the entry point."""
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -67,8 +69,7 @@ def test_bilevel_updates_log_save_and_resume(prepared):
 
 
 def test_sampling_mode_and_plot(prepared, tmp_path):
-    config = _train(prepared, "sampling", bilevel={"mode": "sampling", "log_interval": 2},
-                    extra_args=["--virtual-epoch-size", "300"])
+    config = _train(prepared, "sampling", bilevel={"mode": "sampling", "log_interval": 2, "sampling_epoch_size": 300})
     assert main(["train", "--config", str(config)]) == 0
     assert (prepared / "sampling/weights.jsonl").read_text().count("\n") >= 3
     png = tmp_path / "weights.png"
@@ -125,3 +126,95 @@ def test_vocab_from_refuses_other_languages(prepared, tmp_path, capsys):
                  "--vocab-from", str(tmp_path / "de-only")]) == 1
     assert "language tokens would not line up" in capsys.readouterr().err
     assert not (tmp_path / "both/prepared.json").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _batches_per_rank(config_path, ranks: int) -> list[tuple[int, int]]:
+    """(batches, non-empty batches) each rank gets in epoch 1, from fairseq's own iterator: a rank with fewer real
+    batches gets dummy ones at the epoch's end."""
+    from fairseq import tasks
+
+    from volctrans.config import from_dict, load_yaml
+    from volctrans.artifacts import load_prepared
+    from volctrans.train import TrainConfig, fairseq_arguments
+    from volctrans_fairseq.train import config as fairseq_config
+
+    train_config = from_dict(TrainConfig, load_yaml(config_path))
+    argv = fairseq_arguments(train_config, load_prepared(train_config.data)) + ["--distributed-world-size", str(ranks)]
+    cfg = fairseq_config(argv, environ={})
+    task = tasks.setup_task(cfg.task)
+    task.load_dataset(cfg.dataset.train_subset, epoch=1)
+    counts = []
+    for shard in range(ranks):
+        iterator = task.get_batch_iterator(
+            task.dataset(cfg.dataset.train_subset), max_tokens=cfg.dataset.max_tokens,
+            max_positions=task.max_positions(), ignore_invalid_inputs=True,
+            required_batch_size_multiple=cfg.dataset.required_batch_size_multiple, seed=cfg.common.seed,
+            num_shards=ranks, shard_id=shard, epoch=1)
+        batches = list(iterator.next_epoch_itr(shuffle=True))
+        counts.append((len(batches), sum(1 for batch in batches if batch)))
+    return counts
+
+
+def test_two_cpu_processes_with_lisa_update_freq_and_uneven_shards(prepared):
+    """`volctrans train` with distributed.nproc_per_node 2 on CPU (torchrun, gloo, legacy_ddp). Epoch 1 has 9 batches
+    per rank, one of rank 1's a dummy: its last update has no data on rank 1 (the case that hung), and the LISA
+    window of updates 3-5 spans that epoch end."""
+    log = prepared / "ddp/weights.{rank}.jsonl"
+    config = _train(prepared, "ddp", max_update=7, update_freq=2, max_tokens=400, encoder_layers=2, save_interval_updates=3,
+                    validate_interval_updates=100, keep_interval_updates=10,
+                    distributed={"nproc_per_node": 2, "master_port": _free_port()},
+                    bilevel={"log_interval": 1, "lambda_lr": 1.0, "lisa_layers": 1, "lisa_interval": 3},
+                    extra_args=["--bilevel-log", str(log), "--virtual-data-size", "110"])
+    shards = _batches_per_rank(config, 2)
+    assert shards[0] == (9, 9) and shards[1] == (9, 8), shards  # uneven: a dummy batch on rank 1
+    result = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config)],
+                            capture_output=True, text=True, timeout=480)  # a rank left alone in a collective hangs
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "distributed init (rank 1)" in result.stdout + result.stderr
+    records = [[json.loads(line) for line in (prepared / f"ddp/weights.{rank}.jsonl").read_text().splitlines()]
+               for rank in (0, 1)]
+    assert records[0] == records[1]  # λ (and everything logged) identical on both ranks, every update
+    assert [r["update"] for r in records[0]] == list(range(1, 8))  # one λ step per update, not per micro-batch
+    assert [r["u_steps"] for r in records[0]] == list(range(1, 8))  # one u step per update
+    assert not (prepared / "ddp/weights.jsonl").exists()
+    window = records[0][3]["lisa"]  # updates 3-5 (records 4-6)
+    assert all(r["lisa"] == window for r in records[0][3:6]) and records[0][2]["lisa"] != window
+    before = torch.load(prepared / "ddp/checkpoint_1_3.pt", map_location="cpu", weights_only=False)["model"]
+    after = torch.load(prepared / "ddp/checkpoint_2_6.pt", map_location="cpu", weights_only=False)["model"]
+    layers = {"encoder.layers.0.", "encoder.layers.1.", "decoder.layers.0."}
+    for name, value in after.items():
+        layer = next((prefix for prefix in layers if name.startswith(prefix)), None)
+        if layer and layer not in window:
+            assert torch.equal(value, before[name]), f"{name} moved while frozen"
+    assert any(not torch.equal(after[n], before[n]) for n in after if n.startswith(window[0]))
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_mixed_precision_through_the_training_entry_point(prepared, precision):
+    """The fairseq arguments volctrans writes for a GPU run with this precision and LISA, run on CPU through
+    volctrans_fairseq.train (fairseq's mixed-precision optimizer runs on CPU without flat gradients)."""
+    from volctrans.config import from_dict, load_yaml
+    from volctrans.artifacts import load_prepared
+    from volctrans.train import TrainConfig, fairseq_arguments
+
+    path = _train(prepared, precision, device="cuda", precision=precision, max_update=3, update_freq=2,
+                  bilevel={"log_interval": 1, "lisa_layers": 1, "lisa_interval": 2})
+    config = from_dict(TrainConfig, load_yaml(path))
+    argv = fairseq_arguments(config, load_prepared(config.data), check_device=False) + ["--cpu"]
+    assert (precision == "fp16") == ("--fp16-no-flatten-grads" in argv)
+    result = subprocess.run([sys.executable, "-m", "volctrans_fairseq.train", *argv], capture_output=True, text=True)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    records = [json.loads(line) for line in (prepared / precision / "weights.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in records] == [1, 2, 3] and [r["u_steps"] for r in records] == [1, 2, 3]
+    assert all(abs(sum(r["weights"].values()) - 1) < 1e-5 for r in records)
+    output = result.stdout + result.stderr
+    if precision == "fp16":
+        assert "loss_scale=" in output  # fairseq's FP16Optimizer (dynamic loss scaling) stepped w
+    else:
+        assert "'bf16': True" in output and "'tpu': False" in output  # bf16 without fairseq's TPU implication

@@ -108,7 +108,7 @@ def test_distributed_dry_run_uses_torchrun(tmp_path):
     (prepared / "prepared.json").write_text(json.dumps({"pairs": {"en-de": {"train": 1}}, "langs": ["de", "en"],
                                                         "main_source": "lo", "sources": {"lo": {"dir": "bin", "pairs": {"en-de": {"train": 1}}}}}))
     config = tmp_path / "train.yaml"
-    config.write_text(f"data: {prepared}\nsave_dir: {tmp_path / 'ckpt'}\ndevice: cuda\nfp16: true\n"
+    config.write_text(f"data: {prepared}\nsave_dir: {tmp_path / 'ckpt'}\ndevice: cuda\nprecision: fp16\n"
                       "distributed: {nproc_per_node: 8, nnodes: 2, node_rank: 1, master_addr: 10.0.0.1}\n")
     result = subprocess.run([sys.executable, "-m", "volctrans.cli.main", "train", "--config", str(config), "--dry-run"],
                             capture_output=True, text=True)
@@ -118,6 +118,77 @@ def test_distributed_dry_run_uses_torchrun(tmp_path):
     assert "--node_rank=1" in command and "--master_addr=10.0.0.1" in command
     assert command[command.index("--distributed-world-size") + 1] == "16"
     assert "--fp16" in command and "--cpu" not in command
+    assert command[command.index("--module") + 1] == "volctrans_fairseq.train"  # fairseq-train, --bf16 fixed
+
+
+def _prepared(tmp_path):
+    prepared = tmp_path / "prepared"
+    (prepared / "bin").mkdir(parents=True, exist_ok=True)
+    pairs = {"en-de": {"train": 1}}
+    (prepared / "prepared.json").write_text(json.dumps({
+        "pairs": pairs, "langs": ["de", "en"], "main_source": "lo",
+        "sources": {"lo": {"dir": "bin", "pairs": pairs}, "noisy": {"dir": "bin-noisy", "pairs": pairs}}}))
+    return prepared
+
+
+def _dry_run(tmp_path, config: dict) -> list[str]:
+    from volctrans.train import train
+
+    values = {"data": str(_prepared(tmp_path)), "save_dir": str(tmp_path / "ckpt"), **config}
+    return train(from_dict(TrainConfig, values), dry_run=True)
+
+
+def test_precision_key_replaces_fp16_and_needs_a_gpu():
+    with pytest.raises(ConfigError) as info:
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "fp16": True})
+    assert info.value.problems == ["fp16: no longer a key, use precision: fp16 (or fp32, bf16)"]
+    with pytest.raises(ConfigError) as info:
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "device": "cpu", "precision": "bf16",
+                                "extra_args": ["--fp16", "--amp"]})
+    assert info.value.problems == ["precision: bf16 needs a GPU (device: cuda or auto); use fp32 on CPU",
+                                   "extra_args: --fp16 is set by 'precision' in this config",
+                                   "extra_args: --amp is set by 'precision' in this config"]
+    with pytest.raises(ConfigError, match="precision: must be fp32, fp16 or bf16"):
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "precision": "half"})
+
+
+@pytest.mark.parametrize("precision, lisa, expected, absent", [
+    ("fp16", 2, ["--fp16", "--fp16-no-flatten-grads"], ["--bf16"]),
+    ("fp16", 0, ["--fp16"], ["--fp16-no-flatten-grads", "--bf16"]),
+    ("bf16", 2, ["--bf16"], ["--fp16", "--fp16-no-flatten-grads"]),
+    ("fp32", 2, ["--find-unused-parameters"], ["--fp16", "--bf16", "--fp16-no-flatten-grads"]),
+])
+def test_precision_flags_and_lisa_with_unflattened_fp16_gradients(tmp_path, precision, lisa, expected, absent):
+    command = _dry_run(tmp_path, {"device": "cuda", "precision": precision, "weighting": "bilevel",
+                                  "bilevel": {"lisa_layers": lisa}})
+    assert all(flag in command for flag in expected) and not any(flag in command for flag in absent)
+    assert command[1:3] == ["-m", "volctrans_fairseq.train"]
+
+
+def test_multi_process_training_on_cpu_uses_gloo_and_legacy_ddp(tmp_path):
+    command = _dry_run(tmp_path, {"device": "cpu", "distributed": {"nproc_per_node": 2}})
+    assert command[1:4] == ["-m", "torch.distributed.run", "--nproc_per_node=2"]
+    assert command[command.index("--distributed-backend") + 1] == "gloo"
+    assert command[command.index("--ddp-backend") + 1] == "legacy_ddp"
+    assert "--cpu" in command and command[command.index("--distributed-world-size") + 1] == "2"
+    gpu = _dry_run(tmp_path, {"device": "cuda", "distributed": {"nproc_per_node": 2}})
+    assert "--distributed-backend" not in gpu and "--ddp-backend" not in gpu  # NCCL and c10d: fairseq's defaults
+
+
+def test_bilevel_lambda_optimizer_and_sampling_epoch_size(tmp_path):
+    command = _dry_run(tmp_path, {"device": "cpu", "weighting": "bilevel",
+                                  "bilevel": {"mode": "sampling", "sampling_epoch_size": 5000, "lambda_optimizer": "adam"}})
+    assert command[command.index("--virtual-data-size") + 1] == "5000" and "--virtual-epoch-size" not in command
+    assert command[command.index("--bilevel-lambda-optimizer") + 1] == "adam"
+    with pytest.raises(ConfigError) as info:
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "weighting": "bilevel",
+                                "bilevel": {"mode": "sampling"}, "extra_args": ["--virtual-epoch-size=300"]})
+    assert info.value.problems == ["extra_args: --virtual-epoch-size=300 is set by 'bilevel.sampling_epoch_size' "
+                                   "in this config"]
+    with pytest.raises(ConfigError, match="bilevel.lambda_optimizer: must be sgd or adam"):
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "bilevel": {"lambda_optimizer": "adamw"}})
+    with pytest.raises(ConfigError, match="sampling_epoch_size: only used with mode: sampling"):
+        from_dict(TrainConfig, {"data": "d", "save_dir": "s", "bilevel": {"sampling_epoch_size": 10}})
 
 
 @pytest.mark.parametrize("interval, expected", [(1, [1, 20, 40, 60]), (2, [1, 21, 41]), (3, [1, 22, 40])])
@@ -125,3 +196,17 @@ def test_weights_are_logged_once_per_window_whatever_the_interval(interval, expe
     # λ moves (and is logged) only on outer steps, update_num % interval == 0; record "update" is update_num + 1.
     outer = [update for update in range(60) if update % interval == 0]
     assert [update + 1 for update in outer if log_due(update, 20, interval)] == expected
+
+
+def test_training_entry_point_fixes_bf16_and_cpu_torchrun(tmp_path):
+    from volctrans_fairseq.train import config
+
+    base = [str(tmp_path), "--task", "translation", "--arch", "transformer", "--cpu"]
+    assert config(base + ["--bf16"], environ={}).common.tpu is False  # fairseq's parser alone sets --tpu
+    assert config(base + ["--bf16", "--tpu"], environ={}).common.tpu is True
+    torchrun = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500", "WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"}
+    dist = config(base + ["--distributed-world-size", "2"], environ=torchrun).distributed_training
+    assert (dist.distributed_init_method, dist.distributed_rank, dist.distributed_world_size, dist.device_id,
+            dist.distributed_no_spawn) == ("env://", 1, 2, 1, True)
+    single = config(base, environ=torchrun).distributed_training  # world size 1: no process group
+    assert single.distributed_init_method is None

@@ -28,17 +28,27 @@ class BilevelConfig:
     alpha_growth: float = 1.0  # α ×= growth every alpha_growth_every updates (1.0: constant)
     alpha_growth_every: int = 0
     lambda_lr: float = 0.05  # step size for λ (weights are softmax(λ))
+    lambda_optimizer: str = "sgd"  # sgd: λ -= lambda_lr · gradient (the step grows with α) | adam: Adam, step ≈ lambda_lr
     inner_lr_scale: float = 1.0  # u's Adam step size = this × w's scheduled learning rate
     interval: int = 1  # update u and λ every N updates (N > 1 trades fidelity for speed)
+    # mode sampling: examples drawn per epoch; each epoch's draw follows the weights learned so far (0: fairseq's
+    # default size, about one pass over the data at the start's temperature ratios)
+    sampling_epoch_size: int = 0
     dev_max_tokens: int = 1024  # tokens per trusted-dev batch for L1
     log_interval: int = 50
-    lisa_layers: int = 0  # > 0: only this many random transformer layers trainable at a time (memory bound)
+    lisa_layers: int = 0  # > 0: only this many random transformer layers trainable at a time (no gradients for the rest)
     lisa_interval: int = 50
 
     def validate(self) -> list[str]:
         problems = []
         if self.mode not in ("loss", "sampling"):
             problems.append("mode: must be loss or sampling")
+        if self.lambda_optimizer not in ("sgd", "adam"):
+            problems.append("lambda_optimizer: must be sgd or adam")
+        if self.sampling_epoch_size < 0:
+            problems.append("sampling_epoch_size: must be ≥ 0")
+        if self.sampling_epoch_size and self.mode != "sampling":
+            problems.append("sampling_epoch_size: only used with mode: sampling")
         if self.group not in ("source", "source_pair"):
             problems.append("group: must be source or source_pair")
         if self.alpha <= 0 or self.alpha_max < self.alpha:

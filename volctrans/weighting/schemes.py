@@ -84,13 +84,21 @@ def _fixed(config, keys: list[str], main_source: str) -> list[str]:
 def _bilevel(config, keys: list[str], main_source: str) -> list[str]:
     bilevel = config.bilevel
     # Loss mode samples every key uniformly so each batch carries all sources and the loss weights act exactly;
-    # sampling mode starts from temperature sampling and re-sets the ratios to the learned weights every epoch.
+    # sampling mode draws every epoch with the learned weights per source, split over a source's pairs by the
+    # temperature ratios (the task fixes the epoch size).
     if bilevel.mode == "loss":
         sampling = ["--sampling-method", "uniform"]
     else:
         sampling = ["--sampling-method", "temperature", "--sampling-temperature", str(config.temperature)]
-    # LISA freezes layers after DDP has registered them: DDP must then tolerate parameters without gradients.
-    lisa = ["--find-unused-parameters"] if bilevel.lisa_layers > 0 else []
+        if bilevel.sampling_epoch_size:
+            sampling += ["--virtual-data-size", str(bilevel.sampling_epoch_size)]
+    lisa = []
+    if bilevel.lisa_layers > 0:
+        # LISA freezes layers after DDP has registered them: DDP must then tolerate parameters without gradients.
+        lisa.append("--find-unused-parameters")
+        if config.precision == "fp16":
+            # The flat fp16 buffer would receive only the trainable layers' gradients, at the wrong offsets.
+            lisa.append("--fp16-no-flatten-grads")
     return sampling + lisa + [
         "--bilevel",
         "--bilevel-mode", bilevel.mode,
@@ -100,6 +108,7 @@ def _bilevel(config, keys: list[str], main_source: str) -> list[str]:
         "--bilevel-alpha-growth", str(bilevel.alpha_growth),
         "--bilevel-alpha-growth-every", str(bilevel.alpha_growth_every),
         "--bilevel-lambda-lr", str(bilevel.lambda_lr),
+        "--bilevel-lambda-optimizer", bilevel.lambda_optimizer,
         "--bilevel-inner-lr-scale", str(bilevel.inner_lr_scale),
         "--bilevel-interval", str(bilevel.interval),
         "--bilevel-dev-max-tokens", str(bilevel.dev_max_tokens),
