@@ -200,19 +200,27 @@ def cuda_devices() -> int:
 
 
 def check_cuda(device: str = "cuda") -> None:
-    """Raise one clear VolctransError if CTranslate2 would fail to load its cuBLAS on the GPU.
+    """Raise one clear VolctransError when CTranslate2 could not run on the GPU: no CUDA device visible to it, or
+    the cuBLAS it loads at run time missing (or lacking the functions it resolves).
 
     `device` "auto" checks only when a GPU is visible (CTranslate2 would then pick it); "cpu" never checks."""
-    if device == "cpu" or (device == "auto" and cuda_devices() == 0):
+    if device == "cpu":
         return
-    wanted = cublas_wanted(ct2_library())
-    if wanted is None:
-        return
-    probe = probe_library(wanted)
-    if probe["loadable"] and not probe["missing"]:
+    devices = cuda_devices()
+    if device == "auto" and devices == 0:
         return
     import ctranslate2
 
+    wanted = cublas_wanted(ct2_library())
+    probe = probe_library(wanted) if wanted else {"loadable": True, "missing": []}
+    cublas_ok = probe["loadable"] and not probe["missing"]
+    if devices == 0:
+        reason = _compute_types("cuda")
+        reason = reason.removeprefix("unavailable: ") if isinstance(reason, str) else "0 devices"
+        raise VolctransError(f"device cuda: CTranslate2 {ctranslate2.__version__} sees no CUDA device ({reason})"
+                             + ("" if cublas_ok else f"; it would also need {wanted}, which cannot be loaded"))
+    if cublas_ok:
+        return
     others = sorted({path.name for path in find_cublas()})
     why = probe.get("error") or f"{probe['file']} lacks {', '.join(probe['missing'])}"
     if others and probe.get("error"):

@@ -102,6 +102,7 @@ def test_missing_cublas_is_one_clear_line(monkeypatch):
     monkeypatch.setattr(engine, "probe_library", lambda name: {
         "loadable": False, "error": "libcublas.so.12: cannot open shared object file: No such file or directory"})
     monkeypatch.setattr(engine, "find_cublas", lambda: [Path("/venv/nvidia/cu13/lib/libcublas.so.13")])
+    monkeypatch.setattr(engine, "cuda_devices", lambda: 1)  # a GPU machine with only cuBLAS 13
     with pytest.raises(VolctransError) as raised:
         engine.check_cuda("cuda")
     message = str(raised.value)
@@ -113,12 +114,16 @@ def test_missing_cublas_is_one_clear_line(monkeypatch):
     engine.check_cuda("cpu")  # never checked on the CPU
     monkeypatch.setattr(engine, "cuda_devices", lambda: 0)
     engine.check_cuda("auto")  # auto without a GPU: CTranslate2 will use the CPU
+    with pytest.raises(VolctransError, match="device cuda: CTranslate2 .* sees no CUDA device .*; it would also "
+                                             "need libcublas.so.12, which cannot be loaded$"):
+        engine.check_cuda("cuda")
 
 
 @pytest.mark.slow
 def test_translate_on_cuda_without_cublas_fails_in_one_line(tiny_model, tmp_path):
-    """Before serving.engine, this machine (no GPU, no cuBLAS 12) got CTranslate2's own error at model load; on a
-    GPU machine with only cuBLAS 13 the first translation failed inside CTranslate2."""
+    """Before serving.engine this machine (no GPU, no cuBLAS 12) got CTranslate2's "CUDA failed with error CUDA
+    driver version is insufficient for CUDA runtime version" at model load, and a GPU machine with only cuBLAS 13
+    failed inside the first translation. Now: one line naming what is missing, before the model is loaded."""
     if engine.probe_library("libcublas.so.12")["loadable"]:
         pytest.skip("this machine has libcublas.so.12")
     source = tmp_path / "in.en"
@@ -128,8 +133,11 @@ def test_translate_on_cuda_without_cublas_fails_in_one_line(tiny_model, tmp_path
                            "cuda", "--quiet"], capture_output=True, text=True, env=_env())
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if "error" in line]
-    assert len(errors) == 1 and errors[0].startswith("volctrans translate: error: CTranslate2 ")
-    assert "needs libcublas.so.12 for the GPU" in errors[0]
+    assert len(errors) == 1 and errors[0].startswith("volctrans translate: error: ")
+    if engine.cuda_devices() == 0:  # CI, this machine
+        assert "sees no CUDA device" in errors[0] and "need libcublas.so.12, which cannot be loaded" in errors[0]
+    else:
+        assert "needs libcublas.so.12 for the GPU" in errors[0]
     assert not (tmp_path / "out.de").exists()
 
 
