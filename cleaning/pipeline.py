@@ -2,16 +2,18 @@
 kept in input order) → deduplication and writing in the parent.
 
 Memory stays flat: at most `2 × workers` chunks are in flight, and only the dedup hash set grows.
-Malformed rows (missing column, bad UTF-8) are rejected with reason `malformed` unless `strict`.
+Malformed rows are rejected with their own reason, `invalid_utf8` or `missing_column` (unless `strict`, where the
+first one stops the run with `file:line: reason`); the first few are logged with their line numbers and the
+report lists the lines of the first `MALFORMED_LISTED`. Empty input is an error, as for every other command.
 """
 
 from __future__ import annotations
 
 import collections
-import gzip
 import heapq
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -23,9 +25,15 @@ from cleaning.config import CleanConfig
 from cleaning.dedup import DUPLICATE, Deduplicator
 from cleaning.engine import Engine
 from volctrans.errors import InputError
-from volctrans.io import MISSING_COLUMN, atomic_write, display_name, open_binary, utf8_problem
+from volctrans.languages import check_language
+from volctrans.io import MISSING_COLUMN, atomic_write, display_name, open_lines, utf8_problem
 
-MALFORMED = "malformed"
+INVALID_UTF8 = "invalid_utf8"  # reason tags of malformed rows
+MISSING_COLUMN_TAG = "missing_column"
+MALFORMED_LOGGED = 10  # malformed rows logged one by one (file:line: reason)
+MALFORMED_LISTED = 100  # malformed rows listed in the report
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,11 +46,13 @@ class Report:
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process and its workers: rows / cpu_seconds is the rate per core
     workers: int = 1
+    malformed_lines: list[dict] = field(default_factory=list)  # the first MALFORMED_LISTED: {"line", "reason"}
 
     def as_dict(self) -> dict:
         rate = self.total / self.seconds if self.seconds else 0.0
         return {"input": self.input, "total": self.total, "kept": self.kept, "rejected": self.rejected,
-                "reasons": dict(sorted(self.reasons.items(), key=lambda kv: -kv[1])), "seconds": round(self.seconds, 3),
+                "reasons": dict(sorted(self.reasons.items(), key=lambda kv: -kv[1])),
+                "malformed_lines": self.malformed_lines, "seconds": round(self.seconds, 3),
                 "cpu_seconds": round(self.cpu_seconds, 3), "workers": self.workers, "rows_per_s": round(rate, 1),
                 "rows_per_cpu_s": round(self.total / self.cpu_seconds, 1) if self.cpu_seconds else 0.0}
 
@@ -60,6 +70,7 @@ class ChunkOutput:
     rejected: list[tuple[int, str]]  # (row index, rejected-file line) for rule and malformed rejections
     reasons: dict[str, int]  # tag counts of `rejected`
     error: tuple[int, str] | None = None  # strict mode: (line, reason) of the first malformed row
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of the malformed rows
 
 
 @dataclass
@@ -69,11 +80,11 @@ class _ChunkCleaner:
     strict: bool
     want_rejected: bool
 
-    def _decode(self, lines: list[bytes]) -> tuple[list[bytes], list[str | None], list[tuple[int, str]]]:
-        """Lines without their line break, their text (None if not UTF-8) and (index, reason) of the malformed
-        ones. One decode call for the whole chunk unless it holds invalid UTF-8."""
+    def _decode(self, lines: list[bytes]) -> tuple[list[bytes], list[str | None], list[tuple[int, str, str]]]:
+        """Lines without their line break, their text (None if not UTF-8) and (index, tag, reason) of the
+        malformed ones. One decode call for the whole chunk unless it holds invalid UTF-8."""
         stripped = [line.rstrip(b"\n").rstrip(b"\r") for line in lines]
-        bad: list[tuple[int, str]] = []
+        bad: list[tuple[int, str, str]] = []
         try:
             texts: list[str | None] = b"\n".join(stripped).decode("utf-8").split("\n")
         except UnicodeDecodeError:
@@ -83,7 +94,7 @@ class _ChunkCleaner:
                     texts.append(raw.decode("utf-8"))
                 except UnicodeDecodeError as error:
                     texts.append(None)
-                    bad.append((i, utf8_problem(error)))
+                    bad.append((i, INVALID_UTF8, utf8_problem(error)))
         return stripped, texts, bad
 
     def __call__(self, first_line: int, lines: list[bytes]) -> ChunkOutput:
@@ -99,22 +110,23 @@ class _ChunkCleaner:
                     continue
                 fields = text.split("\t")
                 if len(fields) < 2:
-                    bad.append((i, MISSING_COLUMN))
+                    bad.append((i, MISSING_COLUMN_TAG, MISSING_COLUMN))
                     continue
                 good.append(i)
                 columns.append(fields)
         if bad:
             bad.sort()
             if self.strict:
-                index, reason = bad[0]
+                index, _, reason = bad[0]
                 return ChunkOutput(len(lines), [], [], [], None, [], {}, error=(first_line + index, reason))
         result = self.engine.run([f[0] for f in columns], None if self.monolingual else [f[1] for f in columns])
-        out = ChunkOutput(len(lines), [], [], [], [] if self.want_rejected else None, [], {})
+        out = ChunkOutput(len(lines), [], [], [], [] if self.want_rejected else None, [], {},
+                          malformed=[(first_line + i, reason) for i, _, reason in bad])
         reasons: collections.Counter = collections.Counter()
-        for i, _ in bad:
-            reasons[MALFORMED] += 1
+        for i, tag, _ in bad:
+            reasons[tag] += 1
             if self.want_rejected:
-                out.rejected.append((i, raw_lines[i].decode("utf-8", "replace") + "\t" + MALFORMED + "\n"))
+                out.rejected.append((i, raw_lines[i].decode("utf-8", "replace") + "\t" + tag + "\n"))
         keep = result.keep.tolist()  # Python bools: numpy scalar indexing per row is slow
         for j, (i, fields) in enumerate(zip(good, columns)):
             if keep[j]:
@@ -154,15 +166,9 @@ def _raw_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes]]]:
     """(first line number, raw lines) of `size` lines each. Decoding and splitting happen in the workers, so
     the parent's share of the work (and what crosses process boundaries: one bytes object per line) stays
     small."""
-    name = display_name(path)
-    line = 1
-    with open_binary(path) as handle:
-        try:
-            while lines := list(itertools.islice(handle, size)):
-                yield line, lines
-                line += len(lines)
-        except (gzip.BadGzipFile, EOFError, OSError) as error:
-            raise InputError(name, line, f"corrupt compressed input: {error}") from None
+    with open_lines(path) as reader:  # a damaged .gz is an InputError at its line
+        while lines := list(itertools.islice(reader, size)):
+            yield reader.line - len(lines) + 1, lines
 
 
 def _results(chunks: Iterator[tuple[int, list[bytes]]], cleaner_args: tuple, workers: int) -> Iterator[ChunkOutput]:
@@ -196,6 +202,9 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
                rejected_path: str | None = None, workers: int = 1, strict: bool = False,
                progress: bool = False) -> Report:
     """Clean a TSV (tgt_lang given) or a text file (tgt_lang None). Kept rows keep input order."""
+    check_language(src_lang, "source language" if tgt_lang is not None else "language")
+    if tgt_lang is not None:
+        check_language(tgt_lang, "target language")
     name = display_name(input_path)
     report = Report(name, workers=workers)
     dedup = Deduplicator(config.dedup)
@@ -207,6 +216,7 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
         for chunk in _results(_raw_chunks(input_path, config.chunk_size), cleaner_args, workers):
             if chunk.error is not None:
                 raise InputError(name, *chunk.error)
+            _note_malformed(report, name, chunk.malformed, reasons)
             reasons.update(chunk.reasons)
             duplicates: list[tuple[int, str]] = []
             kept_lines = chunk.kept
@@ -225,13 +235,28 @@ def clean_file(config: CleanConfig, input_path: str, output_path: str, src_lang:
             report.kept += len(kept_lines)
             report.total += chunk.rows
             bar.update(chunk.rows)
-        if report.total == 0 and tgt_lang is not None:
+        if report.total == 0:
             raise InputError(name, None, "empty file")  # inside the `with`: no output file is left behind
+    malformed = reasons.get(INVALID_UTF8, 0) + reasons.get(MISSING_COLUMN_TAG, 0)
+    if malformed > MALFORMED_LOGGED:
+        logger.warning("%s: %d malformed rows in all (the first %d are listed in --report)", name, malformed,
+                       min(malformed, MALFORMED_LISTED))
     report.seconds = time.perf_counter() - start
     report.cpu_seconds = _cpu() - start_cpu
     report.rejected = report.total - report.kept
     report.reasons = dict(reasons)
     return report
+
+
+def _note_malformed(report: Report, name: str, malformed: list[tuple[int, str]], seen: collections.Counter) -> None:
+    """Log the first malformed rows with their line numbers; keep the first MALFORMED_LISTED for the report."""
+    already = seen.get(INVALID_UTF8, 0) + seen.get(MISSING_COLUMN_TAG, 0)
+    for offset, (line, reason) in enumerate(malformed):
+        tag = INVALID_UTF8 if reason.startswith("invalid UTF-8") else MISSING_COLUMN_TAG
+        if already + offset < MALFORMED_LOGGED:
+            logger.warning("%s:%d: %s: rejected (%s)", name, line, reason, tag)
+        if len(report.malformed_lines) < MALFORMED_LISTED:
+            report.malformed_lines.append({"line": line, "reason": reason})
 
 
 def _cpu() -> float:

@@ -7,6 +7,7 @@ With several targets, an output path containing `{tgt}` gets one file per target
 
 Bad input: an empty line gives an empty translation; invalid UTF-8 (or a TSV row without the column) stops the run
 with `path:line: reason` (`on_error="fail"`), or, with `on_error="skip"`, writes an empty line and logs a warning.
+An empty input (no line at all) is an error, and only the directions the model was trained on are translated.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Iterator
 
 from serving.translator import DecodingOptions, Translator
 from volctrans.errors import ConfigError, InputError
-from volctrans.io import atomic_write, chunked, display_name, open_binary, utf8_problem
+from volctrans.io import atomic_write, chunked, display_name, open_lines, utf8_problem
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +90,9 @@ class BatchStats:
 def iter_records(path: str, tsv_column: int | None, on_error: str) -> Iterator[Record]:
     """Decode the input line by line; a bad line raises InputError (fail) or becomes a Record with .error (skip)."""
     name = display_name(path)
-    with open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
+    number = 0
+    with open_lines(path) as lines:
+        for number, raw in enumerate(lines, start=1):
             raw = raw.rstrip(b"\n").rstrip(b"\r")
             reason = None
             try:
@@ -111,6 +113,8 @@ def iter_records(path: str, tsv_column: int | None, on_error: str) -> Iterator[R
                 yield Record(number, "", [], reason)
                 continue
             yield Record(number, text, kept)
+    if number == 0:
+        raise InputError(name, None, "empty file")
 
 
 def _field(text: str) -> str:
@@ -123,14 +127,15 @@ def translate_file(translator: Translator, config: BatchConfig, options: Decodin
     problems = config.validate() + options.validate()
     if problems:
         raise ConfigError("translate", problems)
-    for lang in (config.source_lang, *config.target_langs):  # fail fast on a typo, before reading input
-        translator.lang_token(lang)
+    for lang in config.target_langs:  # fail fast on a typo or an untrained direction, before reading input
+        translator.check_direction(config.source_lang, lang)
     stats = BatchStats(targets=len(config.target_langs))
     start = time.perf_counter()
     records = iter_records(config.input, config.tsv_column, config.on_error)
     with contextlib.ExitStack() as stack:
         outputs = [stack.enter_context(atomic_write(path)) for path in config.output_paths()]
-        progress = stack.enter_context(tqdm(desc="translate", unit="sent", disable=not config.progress,
+        # disable=None: a bar only on a terminal, never in a log file or between the lines of an error
+        progress = stack.enter_context(tqdm(desc="translate", unit="sent", disable=None if config.progress else True,
                                             dynamic_ncols=True))
         for chunk in chunked(records, config.chunk_lines):
             texts = [record.text for record in chunk]

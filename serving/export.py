@@ -12,7 +12,6 @@ import datetime
 import json
 import logging
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from volctrans import __version__
 from volctrans.artifacts import (DICTIONARY, LANG_DICT, LANG_TOKEN, MODEL_CONFIG, MODEL_FORMAT, SPM_MODEL, TRAIN_CONFIG,
                                  checkpoint_args, load_checkpoint, load_prepared, plugin_dir)
 from volctrans.errors import ConfigError, VolctransError
+from volctrans.io import staged_directory
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ def validate(config: ExportConfig) -> tuple[dict, object]:
     else:
         try:
             args = checkpoint_args(load_checkpoint(checkpoint))
-        except Exception as error:  # a truncated or foreign file: report it with the others
-            problems.append(f"{checkpoint}: cannot read checkpoint ({type(error).__name__}: {error})")
+        except VolctransError as error:  # a truncated or foreign file: reported with the others
+            problems.append(str(error))
     if args is not None:
         task = getattr(args, "task", None)
         if task not in SUPPORTED_TASKS:
@@ -87,9 +87,9 @@ def export(config: ExportConfig) -> Path:
     prepared, args = validate(config)
     data = Path(config.data).resolve()
     out = Path(config.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    # Built next to OUT and swapped in whole (validate() refused an existing OUT unless --force): a failed export
+    # leaves the old model as it was, and the temporary folder of a killed one is removed by the next export.
+    with staged_directory(out) as staging:
         converter = FairseqConverter(
             str(Path(config.checkpoint).resolve()),
             str(data / "bin"),
@@ -133,11 +133,5 @@ def export(config: ExportConfig) -> Path:
         }
         (staging / MODEL_CONFIG).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (staging / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)  # validate() already refused unless --force
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     logger.info("exported %s → %s (%s)", config.checkpoint, out, config.quantization)
     return out

@@ -35,6 +35,11 @@ class ChildRun:
     peak_rss_mb: float
     output: str
 
+    def last_line(self) -> str:
+        """What a failure says (the exception line of a Python traceback), with the exit status."""
+        lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        return f"{lines[-1] if lines else 'no output'} (exit status {self.returncode})"
+
 
 def run_measured(command: list[str], env: dict | None = None) -> ChildRun:
     """Run a command, capturing stdout+stderr in a temp file, with its own peak RSS from wait4 (Linux)."""
@@ -88,29 +93,21 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
         raise VolctransError("the fairseq reference run supports beam search and greedy only")
     length_cap = length_cap_arguments(translator, options)
     todo = [i for i, text in enumerate(sources) if text.strip()]
-    max_pieces = min(options.max_input_pieces, translator.max_input_pieces)
     work = Path(tempfile.mkdtemp(prefix="volctrans-fairseq-"))
     env = fairseq_env(threads)
     try:
         raw = work / "raw"
         raw.mkdir()
-        # The reference side is only carried along (we score the decoded strings ourselves), but fairseq-generate
-        # refuses a sample whose reference is longer than the model's positions: cut it like the output cap.
-        for lang, texts, limit in ((source_lang, sources, max_pieces),
-                                   (target_lang, references or sources, translator.max_output_tokens)):
-            with open(raw / f"test.{lang}", "w", encoding="utf-8") as handle:
-                for i in todo:
-                    pieces = translator.processor.encode(texts[i], out_type=str)
-                    handle.write(" ".join(pieces[:limit]) + "\n")
+        prefix = write_generate_inputs(raw, translator, sources, references, source_lang, target_lang, options, todo)
         bin_dir = work / "bin"
         dictionary = Path(reference.data) / DICTIONARY
         preprocess = run_measured([
             sys.executable, "-m", "fairseq_cli.preprocess", "--source-lang", source_lang, "--target-lang", target_lang,
-            "--testpref", str(raw / "test"), "--destdir", str(bin_dir), "--srcdict", str(dictionary),
+            "--testpref", str(prefix), "--destdir", str(bin_dir), "--srcdict", str(dictionary),
             "--tgtdict", str(dictionary), "--workers", "1",
         ], env)
         if preprocess.returncode != 0:
-            raise VolctransError(f"fairseq-preprocess failed: {preprocess.output[-1500:]}")
+            raise VolctransError(f"fairseq-preprocess failed: {preprocess.last_line()}")
         for lang in translator.langs:  # the multilingual task loads a dictionary per language
             if not (bin_dir / f"dict.{lang}.txt").exists():
                 shutil.copy(dictionary, bin_dir / f"dict.{lang}.txt")
@@ -133,7 +130,7 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
             command += ["--replace-unk"]
         generate = run_measured(command, env)
         if generate.returncode != 0:
-            raise VolctransError(f"fairseq-generate failed: {generate.output[-2000:]}")
+            raise VolctransError(f"fairseq-generate failed: {generate.last_line()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     by_id: dict[int, list[str]] = {}
@@ -151,6 +148,22 @@ def run_fairseq_generate(reference: FairseqReference, translator: Translator, so
     match = _TRANSLATED.search(generate.output)
     decode_s = float(match.group(3)) if match else generate.wall_s
     return FairseqRun(hypotheses, pieces, decode_s, generate.wall_s, generate.peak_rss_mb, command)
+
+
+def write_generate_inputs(raw: Path, translator: Translator, sources: list[str], references: list[str],
+                          source_lang: str, target_lang: str, options: DecodingOptions, todo: list[int]) -> Path:
+    """SentencePiece-encoded `test.SRC` / `test.TGT` for fairseq-preprocess; returns their prefix. Sources are cut
+    as the CT2 translator cuts them; references (fairseq-generate wants a target side, which only its own scoring
+    reads) are cut to the model's target positions, or fairseq rejects the whole run ("Size of sample #N is
+    invalid") on a test set with one long sentence."""
+    limits = {source_lang: min(options.max_input_pieces, translator.max_input_pieces),
+              target_lang: translator.max_output_tokens}
+    for lang, texts in ((source_lang, sources), (target_lang, references or sources)):
+        with open(raw / f"test.{lang}", "w", encoding="utf-8") as handle:
+            for i in todo:
+                pieces = translator.processor.encode(texts[i], out_type=str)[:limits[lang]]
+                handle.write(" ".join(pieces) + "\n")
+    return raw / "test"
 
 
 def length_cap_arguments(translator, options) -> list[str]:

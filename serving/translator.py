@@ -73,6 +73,12 @@ class Translator:
         self.langs: list[str] = list(self.metadata["langs"])
         self._lang_token = self.metadata.get("lang_token", LANG_TOKEN)
         self._lang_tokens = {self._lang_token.format(lang=lang) for lang in self.langs}
+        # The directions the model was trained on (`lang_pairs` recorded at export). A multilingual model decodes
+        # any pair of its language tokens, but an untrained one (de→fr, en→en on an English-centric model) gives
+        # garbage: refused. Models exported without the list allow every pair of distinct languages.
+        pairs = [pair.split("-", 1) for pair in self.metadata.get("lang_pairs") or [] if "-" in pair]
+        self.directions: list[tuple[str, str]] = sorted({(source, target) for source, target in pairs}) or [
+            (source, target) for source in self.langs for target in self.langs if source != target]
         # fairseq counts the language token and </s> (source) and the start token and forced prefix (target).
         self.max_input_pieces = int(self.metadata.get("max_source_positions", 1024)) - 2
         self.max_output_tokens = int(self.metadata.get("max_target_positions", 1024)) - 2
@@ -90,6 +96,15 @@ class Translator:
         if lang not in self.langs:
             raise VolctransError(f"unknown language '{lang}' (model languages: {', '.join(self.langs)})")
         return self._lang_token.format(lang=lang)
+
+    def check_direction(self, source_lang: str, target_lang: str) -> None:
+        """Raise VolctransError unless both languages are the model's and source→target was trained."""
+        self.lang_token(source_lang)
+        self.lang_token(target_lang)
+        if (source_lang, target_lang) not in self.directions:
+            trained = ", ".join(f"{source}→{target}" for source, target in self.directions)
+            raise VolctransError(f"{source_lang}→{target_lang} is not a direction this model was trained on "
+                                 f"(trained: {trained})")
 
     def count_pieces(self, text: str) -> int:
         """SentencePiece pieces of `text`, capped at what the model reads (for token budgets)."""
@@ -112,6 +127,7 @@ class Translator:
         problems = options.validate()
         if problems:
             raise VolctransError("decoding options: " + "; ".join(problems))
+        self.check_direction(source_lang, target_lang)
         source_token = self.lang_token(source_lang)
         target_token = self.lang_token(target_lang)
         outputs: list[list[str]] = [[] for _ in texts]

@@ -16,10 +16,11 @@ import argparse
 import importlib.util
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from volctrans.errors import VolctransError
+from volctrans.errors import InputError, VolctransError
 
 # --- prepare: the binarized-data folder -------------------------------------------------------------------------
 SPM_MODEL = "spm.model"  # joint SentencePiece model (also copied into the exported model)
@@ -63,10 +64,46 @@ def load_model_config(model_dir: str | Path) -> dict:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """A fairseq checkpoint of ours, on CPU. Trusted: it pickles argparse/omegaconf objects, so weights_only=False."""
+    """A fairseq checkpoint of ours, on CPU. Trusted: it pickles argparse/omegaconf objects, so weights_only=False.
+    A missing, empty, cut-short or foreign file is a one-line InputError, not a traceback from torch."""
     import torch
 
-    return torch.load(str(path), map_location="cpu", weights_only=False)
+    problem = checkpoint_problem(Path(path))
+    if problem is not None:
+        raise InputError(str(path), None, f"cannot read checkpoint: {problem}")
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as error:  # damage the cheap check cannot see, or not a torch file at all
+        raise InputError(str(path), None, f"cannot read checkpoint ({type(error).__name__}: {error})") from None
+    if not isinstance(state, dict):
+        raise InputError(str(path), None, "not a fairseq checkpoint")
+    return state
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why a checkpoint cannot be loaded, or None. Cheap: a torch checkpoint is a zip archive whose central
+    directory sits at the end (a file cut short has none) and whose pickle must read back with its CRC; the
+    tensors are not read. A non-zip (legacy) file is only checked for being non-empty."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        return f"cannot read: {error.strerror}"
+    if size == 0:
+        return "0 bytes"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [name for name in archive.namelist() if name.endswith("/data.pkl") or name == "data.pkl"]
+            if not pickles:
+                return "no data.pkl in the archive"
+            archive.read(pickles[0])  # checks its CRC
+    except zipfile.BadZipFile as error:
+        with open(path, "rb") as handle:
+            if handle.read(4) == b"PK\x03\x04":
+                return f"cut short or damaged ({error})"
+        return None  # the legacy (pre-zip) torch format: assume loadable
+    except (OSError, EOFError, zipfile.LargeZipFile, RuntimeError) as error:
+        return f"damaged ({type(error).__name__}: {error})"
+    return None
 
 
 def checkpoint_args(state: dict, section: str = "model") -> argparse.Namespace | None:

@@ -14,6 +14,7 @@ import torch
 
 from volctrans.artifacts import load_checkpoint
 from volctrans.errors import VolctransError
+from volctrans.io import atomic_write
 
 _INTERVAL = re.compile(r"checkpoint_(\d+)_(\d+)\.pt$")
 
@@ -51,7 +52,7 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
     for key in ("last_optimizer_state",):  # the optimizer state belongs to one checkpoint, not the average
         newest.pop(key, None)
     out = Path(out)
-    temp = out.with_name(f".{out.name}.tmp")
-    torch.save(newest, temp)
-    temp.replace(out)
+    with atomic_write(out, binary=True) as handle:
+        torch.save(newest, handle)
     return out
+

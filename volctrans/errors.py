@@ -18,6 +18,15 @@ class InputError(VolctransError):
         super().__init__(f"{where}: {reason}")
 
 
+class OutputError(VolctransError):
+    """An output that cannot be written where asked (unwritable folder, a folder in the way, disk full)."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
 class ConfigError(VolctransError):
     """Invalid configuration; carries every problem found, not just the first."""
 

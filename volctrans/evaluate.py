@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from volctrans.errors import InputError, VolctransError
 from volctrans.io import atomic_write, iter_tsv_rows, read_lines
+from volctrans.languages import check_pair
 
 # sacrebleu's recommended tokenizers for languages without spaces between words.
 _BLEU_TOKENIZER = {"zh": "zh", "zh_tw": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}
@@ -54,11 +55,11 @@ class PairScore:
 def score_pair(pair: str, hypotheses: list[str], references: list[str], system: str = "volctrans") -> PairScore:
     from sacrebleu.metrics import BLEU, CHRF
 
+    _, target_lang = check_pair(pair)  # the BLEU tokenizer depends on the target language: no guessing
     if len(hypotheses) != len(references):
         raise VolctransError(f"{pair}: {len(hypotheses)} hypotheses but {len(references)} references")
     if not references:
         raise VolctransError(f"{pair}: nothing to score")
-    target_lang = pair.split("-", 1)[1] if "-" in pair else pair
     bleu = BLEU(tokenize=bleu_tokenizer(target_lang))
     chrf = CHRF(word_order=2)
     refs = [references]

@@ -10,6 +10,12 @@ Output folder (read by `train` and `export`; nothing here reaches back into the 
     OUT/bin*/langs.txt            the --lang-dict: one language per line, fixed order (the CTranslate2 converter
                                   looks for it next to the binarized data)
     OUT/prepared.json             config, languages, sources with pairs and counts per split
+
+Every dev/test file (and, when no SentencePiece model is trained, every training file) is read once before any
+work, so bad input stops the run in seconds with `file:line: reason`. The folder is built in a hidden staging
+folder next to OUT and replaces OUT whole at the end: a rerun into an existing OUT never leaves an old
+`prepared.json` or `bin-*` next to a new `spm.model`, and a failed run leaves OUT as it was. An existing OUT that
+holds anything `prepare` does not write is refused rather than replaced.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import json
 import logging
 import random
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,7 +32,7 @@ from tqdm import tqdm
 from volctrans.artifacts import BT_TAG, DICTIONARY, LANG_DICT, PREPARED, SPM_MODEL, load_prepared
 from volctrans.data.corpus import Manifest
 from volctrans.errors import VolctransError
-from volctrans.io import atomic_write, iter_tsv_rows
+from volctrans.io import atomic_write, iter_tsv_rows, staged_directory
 
 logger = logging.getLogger(__name__)
 
@@ -182,9 +187,8 @@ def reuse_vocabulary(previous: Path, out: Path, langs: list[str]) -> None:
     if previous_langs != langs:
         raise VolctransError(f"vocab_from: {previous} was prepared for languages {','.join(previous_langs)}, these "
                              f"corpora have {','.join(langs)}: the language tokens would not line up")
-    if (previous.resolve() != out.resolve()):
-        for name in VOCAB_FILES:
-            shutil.copyfile(previous / name, out / name)
+    for name in VOCAB_FILES:
+        shutil.copyfile(previous / name, out / name)
     logger.info("reusing the SentencePiece model and dictionary of %s", previous)
 
 
@@ -240,6 +244,35 @@ def _encode_pair(processor, pair: _Pair, raw_dir: Path, max_train_pieces: int) -
     return counts, dropped
 
 
+# What `prepare` writes into OUT: an existing OUT holding anything else is not ours to replace.
+_OWN_NAMES = ("spm.model", "spm.vocab", "dict.txt", PREPARED, "bin")
+
+
+def _is_own(name: str) -> bool:
+    bare = name[1:] if name.startswith(".") else name  # hidden: a temporary file of one of ours
+    return any(bare == own or bare.startswith(own + ".") for own in _OWN_NAMES) or bare.startswith("bin-")
+
+
+def check_output_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise VolctransError(f"{out}: exists and is not a folder")
+    if out.is_dir():
+        foreign = sorted(path.name for path in out.iterdir() if not _is_own(path.name))
+        if foreign:
+            raise VolctransError(f"{out}: holds files `volctrans prepare` did not write ({', '.join(foreign[:5])}): "
+                                 "it would replace the whole folder; give another --out")
+
+
+def check_inputs(sources: list[_Source], include_train: bool) -> None:
+    """Read dev/test files (and train files when asked) once, strictly: bad input fails before any work."""
+    for data_source in sources:
+        for pair in data_source.pairs.values():
+            for split, path in pair.files.items():
+                if split != "train" or include_train:
+                    for _ in _read_pairs(path):
+                        pass
+
+
 def prepare(config: PrepareConfig) -> dict:
     import sentencepiece as spm
 
@@ -247,46 +280,44 @@ def prepare(config: PrepareConfig) -> dict:
     sources = _collect_sources(config)
     langs = sorted({lang for source in sources for pair in source.pairs.values()
                     for lang in (pair.source_lang, pair.target_lang)})
-    out.mkdir(parents=True, exist_ok=True)
-    if config.vocab_from:
-        reuse_vocabulary(Path(config.vocab_from), out, langs)
-    else:
-        train_sentencepiece(config, sources, out)
-        write_fairseq_dictionary(out / "spm.vocab", out / "dict.txt")
-    vocabulary = sum(1 for _ in open(out / "dict.txt", encoding="utf-8"))
-    processor = spm.SentencePieceProcessor(model_file=str(out / "spm.model"))
-    summary_sources = {}
-    for data_source in sources:
-        staging = Path(tempfile.mkdtemp(prefix=f".{data_source.directory}.", dir=out))
-        counts: dict[str, dict[str, int]] = {}
-        dropped = 0
-        try:
+    check_output_folder(out)
+    check_inputs(sources, include_train=bool(config.vocab_from))
+    with staged_directory(out) as staging:
+        if config.vocab_from:
+            reuse_vocabulary(Path(config.vocab_from), staging, langs)
+        else:
+            train_sentencepiece(config, sources, staging)
+            write_fairseq_dictionary(staging / "spm.vocab", staging / "dict.txt")
+        vocabulary = sum(1 for _ in open(staging / "dict.txt", encoding="utf-8"))
+        processor = spm.SentencePieceProcessor(model_file=str(staging / "spm.model"))
+        raw = staging / ".raw"  # encoded text for fairseq-preprocess, removed before the folder is put in place
+        summary_sources = {}
+        for data_source in sources:
+            counts: dict[str, dict[str, int]] = {}
+            dropped = 0
+            bin_dir = staging / data_source.directory
+            bin_dir.mkdir()
             # Every source folder carries the dictionaries and the lang-dict, so any of them is a valid data dir.
-            (staging / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
-            for pair in tqdm(list(data_source.pairs.values()), desc=f"encode+binarize {data_source.name}", unit="pair"):
-                with tempfile.TemporaryDirectory(prefix="volctrans-raw-") as raw:
-                    counts[pair.name], pair_dropped = _encode_pair(processor, pair, Path(raw), config.max_train_pieces)
-                    dropped += pair_dropped
-                    _binarize(Path(raw), pair, list(pair.files), out / "dict.txt", staging, config.workers)
-            final = out / data_source.directory
-            if final.exists():
-                shutil.rmtree(final)
-            staging.rename(final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        summary_sources[data_source.name] = {"dir": data_source.directory, "pairs": counts,
-                                             "synthetic": data_source.synthetic,
-                                             "dropped_empty_or_too_long": dropped}
-    main = sources[0]
-    summary = {
-        "config": asdict(config),
-        "langs": langs,
-        "main_source": main.name,
-        "pairs": summary_sources[main.name]["pairs"],
-        "sources": summary_sources,
-        "vocabulary": vocabulary,
-    }
-    with atomic_write(out / PREPARED) as handle:
-        json.dump(summary, handle, indent=2, ensure_ascii=False)
+            (bin_dir / LANG_DICT).write_text("".join(f"{lang}\n" for lang in langs), encoding="utf-8")
+            for pair in tqdm(list(data_source.pairs.values()), desc=f"encode+binarize {data_source.name}", unit="pair",
+                             disable=None):
+                raw.mkdir()
+                counts[pair.name], pair_dropped = _encode_pair(processor, pair, raw, config.max_train_pieces)
+                dropped += pair_dropped
+                _binarize(raw, pair, list(pair.files), staging / "dict.txt", bin_dir, config.workers)
+                shutil.rmtree(raw)
+            summary_sources[data_source.name] = {"dir": data_source.directory, "pairs": counts,
+                                                 "synthetic": data_source.synthetic,
+                                                 "dropped_empty_or_too_long": dropped}
+        main = sources[0]
+        summary = {
+            "config": asdict(config),
+            "langs": langs,
+            "main_source": main.name,
+            "pairs": summary_sources[main.name]["pairs"],
+            "sources": summary_sources,
+            "vocabulary": vocabulary,
+        }
+        with atomic_write(staging / PREPARED) as handle:
+            json.dump(summary, handle, indent=2, ensure_ascii=False)
     return summary

@@ -2,23 +2,37 @@
 
 The config is saved next to the checkpoints; fairseq resumes from checkpoint_last.pt, so rerunning the same
 command continues training. Resuming with a different model shape is refused (it would fail deep in fairseq).
+
+A run always resumes: fairseq writes a checkpoint atomically but then *copies* it to checkpoint_last.pt, so a
+kill during the copy leaves that file empty or cut short; the next run checks it cheaply (a torch checkpoint is
+a zip archive: its directory and pickle must be whole) and otherwise resumes from the newest intact checkpoint
+(`--restore-file`), saying so. One run at a time holds a lock on save_dir (flock, also held by the fairseq child
+so it ends with the last process of the run), the fairseq child dies with `volctrans train` (PR_SET_PDEATHSIG),
+and the unfinished `*.pt.tmp` files of an interrupted run are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
+import functools
 import json
 import logging
+import os
+import re
 import resource
+import signal
 import time
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Iterator
 
 import yaml
 
-from volctrans.artifacts import LANG_DICT, TRAIN_CONFIG, fairseq_env, load_prepared, plugin_dir
+from volctrans.artifacts import LANG_DICT, TRAIN_CONFIG, checkpoint_problem, fairseq_env, load_prepared, plugin_dir
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.io import atomic_write
 from volctrans.weighting import SCHEMES, get_scheme
@@ -265,7 +279,7 @@ def fairseq_arguments(config: TrainConfig, prepared: dict, check_device: bool = 
 
 def check_resume(config: TrainConfig, save_dir: Path) -> None:
     saved_path = save_dir / TRAIN_CONFIG
-    if not (save_dir / "checkpoint_last.pt").exists() or not saved_path.exists():
+    if not saved_path.exists() or not any(_CHECKPOINT.match(path.name) for path in save_dir.iterdir()):
         return
     saved = yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {}
     current = asdict(config)
@@ -291,12 +305,154 @@ def check_init_dictionary(config: TrainConfig) -> None:
                                               f"differs from {config.data}'s (prepare with --vocab-from {previous_data})"])
 
 
+# --- one run per save_dir -------------------------------------------------------------------------------------
+LOCK_FILE = ".volctrans-train.lock"
+
+
+@contextlib.contextmanager
+def save_dir_lock(save_dir: Path) -> Iterator[int]:
+    """Hold an exclusive flock on save_dir/.volctrans-train.lock (yields its descriptor, to be passed to the child
+    so that the lock lasts as long as any process of the run). A second run is refused, naming the holder."""
+    path = save_dir / LOCK_FILE
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip() or "unknown process"
+            raise VolctransError(f"{save_dir}: another training is using this folder ({holder}); wait for it to "
+                                 "finish or stop it") from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+# --- the fairseq child ----------------------------------------------------------------------------------------
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child, before exec: get SIGTERM when the parent dies (torchrun forwards it to its workers)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def run_child(command: list[str], env: dict, keep_fds: tuple[int, ...] = ()) -> int:
+    """Run the trainer and return its exit status. It never outlives this process: killed with SIGTERM when we
+    die (even by SIGKILL), and stopped (SIGTERM, then SIGKILL after 30 s) when we are interrupted."""
+    process = subprocess.Popen(command, env=env, pass_fds=keep_fds,
+                               preexec_fn=functools.partial(_die_with_parent, os.getpid()))
+    try:
+        return process.wait()
+    except BaseException:  # KeyboardInterrupt, SystemExit: stop the child before leaving
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        raise
+
+
+# --- resuming ---------------------------------------------------------------------------------------------------
+LAST = "checkpoint_last.pt"
+_CHECKPOINT = re.compile(r"^checkpoint(?:_last|_best|_\d+_\d+|\d+)\.pt$")
+
+
+@dataclass
+class Restore:
+    path: Path
+    fallback: bool  # not checkpoint_last.pt: fairseq must be told (--restore-file)
+    unreadable: dict[str, str] = field(default_factory=dict)  # file name → why it was skipped
+
+
+def restore_checkpoint(save_dir: Path) -> Restore | None:
+    """The checkpoint to resume from: checkpoint_last.pt when it is loadable, else the newest loadable checkpoint
+    (by modification time); None when there is nothing to resume."""
+    if not save_dir.is_dir():
+        return None
+    last = save_dir / LAST
+    unreadable = {}
+    if last.exists():
+        problem = checkpoint_problem(last)
+        if problem is None:
+            return Restore(last, False)
+        unreadable[LAST] = problem
+    candidates = sorted((path for path in save_dir.iterdir() if _CHECKPOINT.match(path.name) and path.name != LAST),
+                        key=lambda path: (path.stat().st_mtime, path.name), reverse=True)
+    for path in candidates:
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return Restore(path, True, unreadable)
+        unreadable[path.name] = problem
+    if unreadable:
+        raise VolctransError(f"{save_dir}: no checkpoint can be loaded to resume ("
+                             + "; ".join(f"{name}: {why}" for name, why in unreadable.items())
+                             + "); move them away to start over")
+    return None
+
+
+def restore_arguments(restore: Restore | None, argv: list[str]) -> list[str]:
+    """fairseq arguments for a fallback restore: --restore-file, and no --finetune-from-model (fairseq refuses
+    both together; a run that has checkpoints of its own resumes them, not the initial model)."""
+    if restore is None or not restore.fallback:
+        return argv
+    if "--finetune-from-model" in argv:
+        index = argv.index("--finetune-from-model")
+        argv = argv[:index] + argv[index + 2:]
+    return [*argv, "--restore-file", str(restore.path.resolve())]
+
+
+def report_restore(save_dir: Path, restore: Restore | None) -> None:
+    """Say which checkpoint a fallback resumes from and why, then clean what the interrupted run left."""
+    if restore is not None and restore.fallback:
+        why = "; ".join(f"{name} is unreadable ({reason})" for name, reason in restore.unreadable.items())
+        logger.warning("%s: resuming from %s", why or f"{LAST} is missing", restore.path.name)
+    clean_interrupted(save_dir, restore)
+
+
+def clean_interrupted(save_dir: Path, restore: Restore | None) -> None:
+    """Under the lock: remove fairseq's unfinished `*.pt.tmp` files and set an unreadable checkpoint_last.pt
+    aside (removed when empty, renamed `.unreadable` otherwise) so that nothing picks it up later."""
+    removed = [path.name for path in save_dir.glob("*.pt.tmp")]
+    for name in removed:
+        (save_dir / name).unlink()
+    if removed:
+        logger.info("removed %d unfinished checkpoint file(s) of an interrupted run: %s", len(removed),
+                    ", ".join(sorted(removed)))
+    if restore is not None and restore.fallback and LAST in restore.unreadable:
+        last = save_dir / LAST
+        if last.stat().st_size == 0:
+            last.unlink()
+        else:
+            last.rename(save_dir / f"{LAST}.unreadable")
+
+
 def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
+    """Run (or, dry_run, only show) the fairseq training; a real run holds the save_dir lock throughout."""
+    if dry_run:
+        return _train(config, dry_run=True, lock=None)
+    save_dir = Path(config.save_dir)
+    try:
+        save_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise VolctransError(f"{save_dir}: cannot create the save_dir: {error.strerror}") from None
+    with save_dir_lock(save_dir) as lock:
+        return _train(config, dry_run=False, lock=lock)
+
+
+def _train(config: TrainConfig, dry_run: bool, lock: int | None) -> list[str]:
     prepared = load_prepared(config.data)
     save_dir = Path(config.save_dir)
     check_resume(config, save_dir)
     check_init_dictionary(config)
-    argv = fairseq_arguments(config, prepared, check_device=not dry_run)
+    restore = restore_checkpoint(save_dir)
+    argv = restore_arguments(restore, fairseq_arguments(config, prepared, check_device=not dry_run))
     command = [sys.executable, "-m", FAIRSEQ_TRAIN, *argv]
     if config.distributed.world_size > 1:
         dist = config.distributed
@@ -308,16 +464,17 @@ def train(config: TrainConfig, dry_run: bool = False) -> list[str]:
     if dry_run:
         return command
     save_dir.mkdir(parents=True, exist_ok=True)
+    report_restore(save_dir, restore)
     with atomic_write(save_dir / TRAIN_CONFIG) as handle:
         yaml.safe_dump(asdict(config), handle, sort_keys=False, allow_unicode=True)
-    resuming = (save_dir / "checkpoint_last.pt").exists()
-    logger.info("%s training in %s", "resuming" if resuming else "starting", save_dir)
+    resuming = restore is not None
+    logger.info("%s training in %s", f"resuming ({restore.path.name})" if resuming else "starting", save_dir)
     env = fairseq_env()  # fairseq-train reads its own checkpoints on resume
     env["PYTHONUNBUFFERED"] = "1"  # fairseq logs to stdout: show progress as it happens when piped to a file
     start = time.perf_counter()
-    result = subprocess.run(command, env=env)
-    if result.returncode != 0:
-        raise VolctransError(f"fairseq-train exited with status {result.returncode} (see its log above)")
+    returncode = run_child(command, env, keep_fds=(lock,) if lock is not None else ())
+    if returncode != 0:
+        raise VolctransError(f"fairseq-train exited with status {returncode} (see its log above)")
     elapsed = time.perf_counter() - start
     # ru_maxrss of waited-for children is in KiB on Linux: the peak of the fairseq-train process.
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

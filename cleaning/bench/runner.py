@@ -10,6 +10,7 @@ import numpy as np
 from cleaning.bench.builder import build, read_corpus, write
 from cleaning.bench.scoring import apply_dedup, evaluate
 from cleaning.bench.systems import SYSTEMS
+from volctrans.errors import VolctransError
 
 
 def ensure_lexicon(root: Path, lang: str, workdir: Path) -> Path:
@@ -26,11 +27,11 @@ def ensure_lexicon(root: Path, lang: str, workdir: Path) -> Path:
 def run_benchmark(root: Path, langs: Sequence[str], split: str, seed: int, systems: Sequence[str],
                   workdir: Path, config_path: str | None = None, max_clean: int | None = None,
                   all_langs: Sequence[str] = ("de", "fr", "es", "ru", "zh", "ja")) -> dict:
-    workdir.mkdir(parents=True, exist_ok=True)
     per_system: dict[str, dict] = {name: {"rows": [], "keep": [], "seconds": 0.0, "note": "", "per_lang": {}}
                                    for name in systems}
     for lang in langs:
         rows = build(root, lang, split, seed, max_clean=max_clean, other_langs=all_langs)
+        workdir.mkdir(parents=True, exist_ok=True)  # only once the corpus has been read: a bad one leaves nothing
         path = workdir / f"noisy.{split}.s{seed}.en-{lang}.tsv"
         write(rows, path)
         for name in systems:
@@ -38,7 +39,7 @@ def run_benchmark(root: Path, langs: Sequence[str], split: str, seed: int, syste
             kwargs: dict = {"config_path": config_path} if name.startswith("volctrans") else {}
             if name == "volctrans+lexicon":
                 if split == "train":
-                    raise ValueError("volctrans+lexicon learns its lexicon on the train split: evaluate another split")
+                    raise VolctransError("volctrans+lexicon learns its lexicon on the train split: evaluate another split")
                 kwargs["lexicon_path"] = str(ensure_lexicon(root, lang, workdir))
             result = runner(path, len(rows), "en", lang, **kwargs)
             slot = per_system[name]

@@ -19,7 +19,8 @@ PACKAGES = ("volctrans", "cleaning", "serving", "volctrans_fairseq")
 
 # Each unit is a module or a package (all modules under it); a module belongs to the longest unit it falls under.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("volctrans", "volctrans.errors", "volctrans.io", "volctrans.config", "volctrans.artifacts"),
+    "foundation": ("volctrans", "volctrans.errors", "volctrans.io", "volctrans.config", "volctrans.artifacts",
+                   "volctrans.languages"),
     "libraries": ("cleaning", "serving", "volctrans.data", "volctrans.weighting", "volctrans.evaluate",
                   "volctrans.apertium", "volctrans.plot"),
     "stages": ("volctrans.prepare", "volctrans.train", "volctrans.backtranslate", "volctrans.select",
@@ -42,7 +43,7 @@ MODULES = all_modules()
 
 
 def unit_of(module: str) -> tuple[str, str] | None:
-    """(layer, unit) of a module; the four foundation modules form one unit."""
+    """(layer, unit) of a module; the foundation modules form one unit."""
     best = None
     for layer, units in LAYERS.items():
         for unit in units:

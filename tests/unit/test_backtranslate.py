@@ -18,6 +18,10 @@ class _RecordingTranslator:
     def lang_token(self, lang):
         return f"__{lang}__"
 
+    def check_direction(self, source_lang, target_lang):
+        self.lang_token(source_lang)
+        self.lang_token(target_lang)
+
     def translate(self, texts, source_lang, target_lang, options=None):
         self.calls.append(list(texts))
         return [f"EN({text})" for text in texts]

@@ -28,9 +28,13 @@ def test_learned_lexicon_flags_misaligned_pairs(tmp_path):
     assert shifted.count("lexical") >= len(pairs) - 1
 
 
-def test_cli_clean_lexicon(tmp_path):
+def test_cli_clean_lexicon(tmp_path, data_dir):
+    out = tmp_path / "en-zh.json"
+    assert main(["clean-lexicon", "-s", "en", "-t", "zh", "-i", str(data_dir / "tiny/en-zh/train.tsv.gz"),
+                 "-o", str(out)]) == 0
+    assert lexicon.load(out)["tgt_lang"] == "zh" and lexicon.load(out)["src_to_tgt"]
+    # Too few pairs to learn any word: an empty lexicon would make the `lexical` rule accept every pair.
     data = tmp_path / "pairs.tsv"
     data.write_text("".join(f"{en}\t{zh}\n" for _, en, zh, _ in real_pairs("zh") * 4), encoding="utf-8")
-    out = tmp_path / "en-zh.json"
-    assert main(["clean-lexicon", "-s", "en", "-t", "zh", "-i", str(data), "-o", str(out)]) == 0
-    assert lexicon.load(out)["tgt_lang"] == "zh"
+    assert main(["clean-lexicon", "-s", "en", "-t", "zh", "-i", str(data), "-o", str(tmp_path / "x.json")]) == 1
+    assert not (tmp_path / "x.json").exists()

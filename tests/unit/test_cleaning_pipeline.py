@@ -53,10 +53,11 @@ def test_cli_clean_passes_columns_through_in_order(tmp_path):
     rejected = read(tmp_path / "rej.tsv")
     reasons = {row[-2] if len(row) > 2 and row[-2] in ("copy", "dup") else row[0]: row[-1] for row in rejected}
     assert reasons["copy"] == "identical" and reasons["dup"] == "duplicate"
-    assert sum(row[-1] == "malformed" for row in rejected) == 2
+    assert sorted(row[-1] for row in rejected if row[-1] in ("invalid_utf8", "missing_column")) == [
+        "invalid_utf8", "missing_column"]
     stats = json.loads(report.read_text())
     assert stats["total"] == len(expected) + 4 and stats["kept"] == len(expected)
-    assert stats["reasons"]["malformed"] == 2
+    assert stats["reasons"]["invalid_utf8"] == 1 and stats["reasons"]["missing_column"] == 1
 
 
 def test_strict_makes_malformed_rows_fatal_with_location(tmp_path, capsys):

@@ -63,5 +63,5 @@ def test_systems_are_averaged_separately(tmp_path, capsys):
 def test_cli_line_count_mismatch_names_the_file(tmp_path, capsys):
     (tmp_path / "hyp.txt").write_text("a\n", encoding="utf-8")
     (tmp_path / "ref.txt").write_text("a\nb\n", encoding="utf-8")
-    assert main(["eval", "--hyp", str(tmp_path / "hyp.txt"), "--ref", str(tmp_path / "ref.txt")]) == 1
+    assert main(["eval", "--hyp", str(tmp_path / "hyp.txt"), "--ref", str(tmp_path / "ref.txt"), "--pair", "en-de"]) == 1
     assert f"{tmp_path / 'hyp.txt'}: 1 lines but the reference" in capsys.readouterr().err

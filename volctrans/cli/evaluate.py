@@ -13,6 +13,7 @@ import sys
 
 from volctrans.errors import VolctransError
 from volctrans.evaluate import format_table, score_files, write_scores
+from volctrans.languages import check_pair
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ref", help="references, one per line")
     parser.add_argument("--tsv", help="TSV whose --ref-column (default 2) holds the references")
     parser.add_argument("--ref-column", type=int, default=2, help="1-based column of --tsv/--spec TSV references")
-    parser.add_argument("--pair", default="xx-xx", help="language pair label, e.g. en-de (picks the BLEU tokenizer)")
+    parser.add_argument("--pair", help="language pair of --hyp, e.g. en-de (picks the BLEU tokenizer)")
     parser.add_argument("--system", default="volctrans", help="system label for --hyp rows")
     parser.add_argument("--spec", nargs=3, action="append", metavar=("PAIR", "HYP", "REF"), default=[],
                         help="score several pairs in one table (REF: text file, or .tsv/.tsv.gz → --ref-column)")
@@ -33,9 +34,13 @@ def run(args: argparse.Namespace) -> int:
         reference = args.ref or args.tsv
         if not reference or (args.ref and args.tsv):
             raise VolctransError("give --hyp with exactly one of --ref or --tsv")
+        if not args.pair:
+            raise VolctransError("give --pair SRC-TGT with --hyp: the BLEU tokenizer depends on the target language")
         jobs.append((f"{args.system}/{args.pair}", args.hyp, reference))
     if not jobs:
         raise VolctransError("nothing to score: give --hyp/--ref, --hyp/--tsv or --spec")
+    for label, _, _ in jobs:  # every pair is checked before any file is read
+        check_pair(label.rpartition("/")[2])
     scores = [score_files(label, hyp_path, ref_path, args.ref_column) for label, hyp_path, ref_path in jobs]
     print(format_table(scores))
     if args.json:

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
 from volctrans import __version__
 from volctrans.errors import VolctransError
@@ -40,9 +41,12 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"volctrans {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--debug", action="store_true", help="print the Python traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     for name, (module_name, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        # Also accepted after the command; SUPPRESS keeps the subparser from resetting a --debug given before it.
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         if name == selected:
             module = importlib.import_module(module_name)
             module.add_arguments(sub)
@@ -50,8 +54,51 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(message: object) -> str:
+    """An error message on one line: the line breaks of multi-line messages become ' | '."""
+    return " | ".join(part.strip() for part in str(message).strip().splitlines() if part.strip())
+
+
+def describe_error(error: BaseException) -> tuple[str, int] | None:
+    """(one-line message, exit status) for an error the user can act on; None for a bug."""
+    if isinstance(error, VolctransError):
+        return one_line(error), 1
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return f"missing Python package '{error.name}' (install the requirements: make install)", 1
+    if isinstance(error, MemoryError):
+        return "out of memory", 1
+    if isinstance(error, OSError):  # the environment (permissions, disk, a file in the way), not the program
+        where = f"{error.filename}: " if error.filename else ""
+        return one_line(f"{where}{error.strerror or error}"), 1
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 141
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: BLE001 - the one place where every error becomes one line
+        if debug:
+            traceback.print_exc()
+        prefix = f"volctrans {command}" if command in COMMANDS else "volctrans"
+        known = describe_error(error)
+        if known is not None:
+            print(f"{prefix}: error: {known[0]}", file=sys.stderr)
+            return known[1]
+        print(f"{prefix}: internal error: {type(error).__name__}: {one_line(error)} (this is a bug: please report "
+              f"it with the output of the same command run with --debug)", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     selected = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = build_parser(selected if selected in COMMANDS else None)
     args = parser.parse_args(argv)
@@ -65,15 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0 if args.command is None else 2
-    try:
-        return int(handler(args) or 0)
-    except VolctransError as error:
-        print(f"volctrans {args.command}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 141
+    return int(handler(args) or 0)
 
 
 if __name__ == "__main__":

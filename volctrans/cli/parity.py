@@ -30,13 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from serving.translator import Translator
 
+    tests = [read_test_set(path, limit=args.limit) for path in args.input]  # input errors first, before any work
     translator = Translator(args.model, intra_threads=args.threads)
     reference = FairseqReference.for_model(translator, args.checkpoint, args.data)
     options = decoding_options(args)
     runs = [options] + ([dataclasses.replace(options, beam_size=1)] if args.also_greedy and options.beam_size > 1 else [])
     reports, failed = [], False
-    for path in args.input:
-        test = read_test_set(path, limit=args.limit)
+    for test in tests:
         for run_options in runs:
             report = parity(translator, reference, test, run_options, args.threads)
             print(report.summary())
