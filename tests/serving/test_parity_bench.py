@@ -59,4 +59,3 @@ def test_bench_reports_every_engine_with_quality(tiny_model, tmp_path, capsys):
     assert rows[("ctranslate2", "float16")]["status"] in ("no GPU", "ok")
     printed = capsys.readouterr().out
     assert "| fairseq | float32 |" in printed and "× fairseq" in printed and "roofline %" in printed
-
