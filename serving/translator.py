@@ -89,8 +89,14 @@ class Translator:
                                                 compute_type=compute_type, intra_threads=intra_threads, inter_threads=inter_threads)
         except (RuntimeError, ValueError) as error:
             raise VolctransError(f"{self.model_dir}: cannot load CTranslate2 model: {error}") from None
-        logger.info("CTranslate2 %s on %s, compute type %s (exported as %s)", ctranslate2.__version__,
-                    self.model.device, self.model.compute_type, self.metadata.get("quantization", "?"))
+        logger.debug("%s", self.describe())
+
+    def describe(self) -> str:
+        """Which engine and precision this translator runs (`volctrans translate` prints it when it is done)."""
+        import ctranslate2
+
+        return (f"CTranslate2 {ctranslate2.__version__} on {self.model.device}, compute type {self.model.compute_type} "
+                f"(exported as {self.metadata.get('quantization', '?')})")
 
     def lang_token(self, lang: str) -> str:
         if lang not in self.langs:
