@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from serving.engine import check_cuda
 from volctrans.artifacts import LANG_TOKEN, SPM_MODEL, load_model_config
 from volctrans.errors import VolctransError
 
@@ -82,11 +83,20 @@ class Translator:
         self.max_input_pieces = int(self.metadata.get("max_source_positions", 1024)) - 2
         self.max_output_tokens = int(self.metadata.get("max_target_positions", 1024)) - 2
         self.processor = spm.SentencePieceProcessor(model_file=str(self.model_dir / SPM_MODEL))
+        check_cuda(device)  # one clear line instead of a failure inside the first GPU translation
         try:
             self.model = ctranslate2.Translator(str(self.model_dir), device=device, device_index=device_index,
                                                 compute_type=compute_type, intra_threads=intra_threads, inter_threads=inter_threads)
         except (RuntimeError, ValueError) as error:
             raise VolctransError(f"{self.model_dir}: cannot load CTranslate2 model: {error}") from None
+        logger.debug("%s", self.describe())
+
+    def describe(self) -> str:
+        """Which engine and precision this translator runs (`volctrans translate` prints it when it is done)."""
+        import ctranslate2
+
+        return (f"CTranslate2 {ctranslate2.__version__} on {self.model.device}, compute type {self.model.compute_type} "
+                f"(exported as {self.metadata.get('quantization', '?')})")
 
     def lang_token(self, lang: str) -> str:
         if lang not in self.langs:

@@ -6,7 +6,8 @@ Every engine runs in its own process (so peak RSS is its own): fairseq-generate 
 its own "Translated N sentences in Xs" line, model load excluded; wall time reported too), each CTranslate2
 precision in a spawned worker (load and decode timed separately). For each: sentences/s, target tokens/s
 (SentencePiece pieces generated, language token and </s> excluded), single-sentence latency p50/p95 (what one
-lone server request costs), peak RSS, BLEU and chrF++ (`volctrans.evaluate.score_pair`) and the % of outputs identical to fairseq-generate. Speed
+lone server request costs), peak RSS, peak GPU memory (GPU rows: device memory in use while the engine ran,
+minus what was in use before, read through NVML by `serving.gpu_memory`), BLEU and chrF++ (`volctrans.evaluate.score_pair`) and the % of outputs identical to fairseq-generate. Speed
 ratios are to fairseq-generate's decoding time. GPU precisions give "no GPU" rows when CUDA is absent.
 "roofline %" is tokens/s × FLOPs per target token (from the model shape) as a % of the GPU's datasheet fp16 peak,
 or on CPU of the fp32 GEMM rate measured on this machine with the same threads: how far each engine is from what
@@ -15,6 +16,7 @@ the hardware can do, and so what speed-up over fairseq is possible at all.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from serving.fairseq_ref import FairseqReference, run_fairseq_generate
+from serving.gpu_memory import GpuMemoryMonitor
 from serving.parity import TestSet, agreement
 from serving.translator import DecodingOptions, Translator
 from volctrans.artifacts import load_model_config
@@ -57,6 +60,7 @@ class EngineResult:
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     peak_rss_mb: float | None = None
+    peak_gpu_mb: float | None = None  # GPU rows: device memory the engine added (NVML), see serving.gpu_memory
     bleu: float | None = None
     chrf: float | None = None
     identical_to_fairseq_pct: float | None = None
@@ -191,11 +195,13 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
         fairseq_device = "cuda" if gpus else "cpu"
         logger.info("fairseq-generate on %d sentences (%s, beam %d)", len(test.sources), fairseq_device,
                     config.options.beam_size)
-        run = run_fairseq_generate(reference, translator, test.sources, test.references, test.source_lang,
-                                   test.target_lang, config.options, config.threads, fairseq_device)
+        with GpuMemoryMonitor() if gpus else contextlib.nullcontext() as memory:
+            run = run_fairseq_generate(reference, translator, test.sources, test.references, test.source_lang,
+                                       test.target_lang, config.options, config.threads, fairseq_device)
         fairseq = finish(EngineResult("fairseq", "float16" if gpus else "float32", fairseq_device,
                                       decode_s=round(run.decode_s, 3), load_s=round(run.wall_s - run.decode_s, 2),
-                                      peak_rss_mb=round(run.peak_rss_mb, 1), hypotheses=run.hypotheses),
+                                      peak_rss_mb=round(run.peak_rss_mb, 1), hypotheses=run.hypotheses,
+                                      peak_gpu_mb=memory.peak_mb if gpus else None),
                          sum(len(output) for output in run.pieces))
         fairseq.speedup = 1.0
         fairseq.identical_to_fairseq_pct = 100.0
@@ -209,7 +215,8 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
             continue
         logger.info("CTranslate2 %s on %s", compute_type, device)
         try:
-            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            with GpuMemoryMonitor() if device == "cuda" else contextlib.nullcontext() as memory, \
+                    ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
                 output = pool.submit(_ct2_worker, str(model_dir), device, compute_type, config.threads,
                                      test.sources, test.source_lang, test.target_lang, config.options,
                                      config.latency_sentences).result()
@@ -220,7 +227,7 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
             "ctranslate2", compute_type, device, decode_s=round(output["decode_s"], 3),
             load_s=round(output["load_s"], 2), peak_rss_mb=round(output["peak_rss_mb"], 1),
             latency_p50_ms=_percentile(output["latencies"], 50), latency_p95_ms=_percentile(output["latencies"], 95),
-            hypotheses=output["hypotheses"]), output["tokens"])
+            hypotheses=output["hypotheses"], peak_gpu_mb=memory.peak_mb if device == "cuda" else None), output["tokens"])
         if fairseq is not None:
             result.speedup = round(result.sent_per_s / fairseq.sent_per_s, 2)
             result.identical_to_fairseq_pct = round(agreement(result.hypotheses, fairseq.hypotheses), 2)
@@ -248,8 +255,8 @@ def run_benchmark(config: BenchConfig) -> list[EngineResult]:
 
 
 def format_table(results: list[EngineResult]) -> str:
-    header = ("| engine | precision | device | sent/s | tok/s | × fairseq | p50 ms | p95 ms | peak RSS MB | BLEU | "
-              "chrF++ | = fairseq % | load s | roofline % |")
+    header = ("| engine | precision | device | sent/s | tok/s | × fairseq | p50 ms | p95 ms | peak RSS MB | "
+              "peak GPU MB | BLEU | chrF++ | = fairseq % | load s | roofline % |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
 
     def cell(value, fmt="{}"):
@@ -257,12 +264,13 @@ def format_table(results: list[EngineResult]) -> str:
 
     for r in results:
         if r.status != "ok":
-            lines.append(f"| {r.engine} | {r.compute_type} | {r.device} | {r.status} |" + " |" * 10)
+            lines.append(f"| {r.engine} | {r.compute_type} | {r.device} | {r.status} |" + " |" * 11)
             continue
         lines.append(" ".join([
             f"| {r.engine} | {r.compute_type} | {r.device} |", cell(r.sent_per_s, "{:.1f}"), "|",
             cell(r.tok_per_s, "{:.0f}"), "|", cell(r.speedup, "{:.2f}×"), "|", cell(r.latency_p50_ms, "{:.1f}"), "|",
-            cell(r.latency_p95_ms, "{:.1f}"), "|", cell(r.peak_rss_mb, "{:.0f}"), "|", cell(r.bleu, "{:.2f}"), "|",
+            cell(r.latency_p95_ms, "{:.1f}"), "|", cell(r.peak_rss_mb, "{:.0f}"), "|", cell(r.peak_gpu_mb, "{:.0f}"),
+            "|", cell(r.bleu, "{:.2f}"), "|",
             cell(r.chrf, "{:.2f}"), "|", cell(r.identical_to_fairseq_pct, "{:.1f}"), "|", cell(r.load_s, "{:.2f}"),
             "|", cell(r.roofline_pct, "{:.3g}"), "|"]))
     return "\n".join(lines)

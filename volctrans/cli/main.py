@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parity": ("volctrans.cli.parity", "compare CTranslate2 outputs with fairseq-generate on a test set"),
     "bench": ("volctrans.cli.bench", "throughput and quality: fairseq-generate vs CTranslate2 precisions"),
     "eval": ("volctrans.cli.evaluate", "score translations: BLEU, spBLEU, chrF++ per pair"),
+    "engine-info": ("volctrans.cli.engine_info", "which CTranslate2 build, cuBLAS and precisions are in use here"),
 }
 
 

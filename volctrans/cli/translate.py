@@ -37,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     if config.progress:
         skipped = f", {stats.skipped} skipped" if stats.skipped else ""
         print(f"translated {stats.lines} lines × {stats.targets} target(s) in {stats.seconds:.1f}s "
-              f"({stats.sent_per_s:.1f} sent/s{skipped})", file=sys.stderr)
+              f"({stats.sent_per_s:.1f} sent/s{skipped}), {translator.describe()}", file=sys.stderr)
     return 0
