@@ -54,5 +54,16 @@ def cli_main(argv: list[str] | None = None) -> None:
     distributed_utils.call_main(config(sys.argv[1:] if argv is None else argv), main)
 
 
+def _exit_without_teardown() -> None:
+    """Leave as soon as training has returned: on one H100 (2026-11-26, num_workers 4) the process took 62 s after
+    fairseq's "done training" to exit — prefetching data-loader workers and CUDA teardown, not isolated further —
+    against 4 s on a CPU. Checkpoints are written synchronously before this point; logs are flushed here."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 if __name__ == "__main__":
     cli_main()
+    _exit_without_teardown()

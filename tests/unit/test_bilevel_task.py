@@ -301,3 +301,57 @@ def test_adam_on_lambda_steps_by_its_learning_rate_and_resumes_its_moments(prepa
     resumed = Run(prepared, tmp_path / "second", bilevel=bilevel, extra=["--restore-file", str(tmp_path / "saved.pt")])
     assert torch.equal(resumed.task.lam, run.task.lam)
     assert int(resumed.task._lambda_optimizer.state_dict()["state"][0]["step"]) == steps
+
+
+# ---- one pass over the merged sub-batches ---------------------------------------------------------------------------
+def test_merged_pass_gives_the_losses_and_gradients_of_one_pass_per_sub_batch(prepared, tmp_path, monkeypatch):
+    from volctrans_fairseq.tasks import bilevel_multilingual
+
+    run = Run(prepared, tmp_path / "ckpt")
+    model, criterion = run.trainer.get_model(), run.trainer.get_criterion()
+    model.eval()  # no dropout: both passes see the same network
+    # Batches are length-sorted, so their sub-batches share a width: take one sub-batch of each source from two
+    # batches of different widths, so the merge has to pad.
+    subs = [(key, sub) for b in run.batches for key, sub in b.items()]
+    first_key, first = next((key, sub) for key, sub in subs if run.task.group_of(key) == "libreoffice")
+    second_key, second = next((key, sub) for key, sub in subs if run.task.group_of(key) == "noisy"
+                              and sub["net_input"]["src_tokens"].size(1) != first["net_input"]["src_tokens"].size(1)
+                              and sub["target"].size(1) != first["target"].size(1))
+    batch = {first_key: first, second_key: second}
+    widths = {sub["net_input"]["src_tokens"].size(1) for sub in batch.values()}
+    assert len({run.task.group_of(key) for key in batch}) == 2 and len(widths) > 1  # padding is exercised
+
+    def losses_and_gradient():
+        model.zero_grad()
+        means, present, tokens, sums, log = run.task._group_losses(model, criterion, batch)
+        run.task._weighted(means, present, tokens).backward()
+        gradient = model.encoder.embed_tokens.weight.grad.clone()
+        return torch.stack([m.detach() for m in means]), tokens, sums, float(log["loss"]), log["ntokens"], gradient
+
+    merged = losses_and_gradient()
+    monkeypatch.setattr(bilevel_multilingual, "supports_merged", lambda criterion: False)
+    per_sub_batch = losses_and_gradient()
+    torch.testing.assert_close(merged[0], per_sub_batch[0], rtol=1e-5, atol=1e-5)
+    assert torch.equal(merged[1], per_sub_batch[1])
+    torch.testing.assert_close(merged[2], per_sub_batch[2], rtol=1e-5, atol=1e-4)
+    assert merged[3] == pytest.approx(per_sub_batch[3], rel=1e-5) and merged[4] == per_sub_batch[4]
+    torch.testing.assert_close(merged[5], per_sub_batch[5], rtol=1e-4, atol=1e-6)
+
+
+def test_merge_pads_sources_left_and_targets_right():
+    from volctrans_fairseq.tasks.bilevel_multilingual import merge_sub_batches
+
+    def sub(ids, src, tgt):
+        src, tgt = torch.tensor(src), torch.tensor(tgt)
+        return {"id": torch.tensor(ids), "nsentences": len(ids), "ntokens": int(tgt.ne(1).sum()),
+                "net_input": {"src_tokens": src, "src_lengths": src.ne(1).sum(1), "prev_output_tokens": tgt},
+                "target": tgt}
+
+    sample = {"main:en-es": sub([0], [[5, 6, 2]], [[7, 2]]), "noisy:en-ru": sub([3, 4], [[1, 8, 2], [9, 9, 2]],
+                                                                                [[8, 8, 8, 2], [8, 2, 1, 1]])}
+    batch, owners = merge_sub_batches(sample, pad=1, left_pad_source=True, left_pad_target=False)
+    assert batch["net_input"]["src_tokens"].tolist() == [[5, 6, 2], [1, 8, 2], [9, 9, 2]]
+    assert batch["target"].tolist() == [[7, 2, 1, 1], [8, 8, 8, 2], [8, 2, 1, 1]]
+    assert owners.tolist() == [0, 1, 1] and batch["ntokens"] == 8 and batch["nsentences"] == 3
+    sample["main:en-es"]["src_lang_id"] = torch.tensor([0])  # a field it does not know: the caller's slow path
+    assert merge_sub_batches(sample, pad=1, left_pad_source=True, left_pad_target=False) is None
