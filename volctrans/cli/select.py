@@ -16,7 +16,8 @@ from volctrans.config import from_dict, load_yaml
 _FLAGS = {
     "checkpoint": "checkpoint", "pool": "pool", "seed": "seed_file", "src_lang": "src_lang", "tgt_lang": "tgt_lang",
     "budget": "budget", "output": "output", "scores": "scores", "data": "data", "params": "params",
-    "fisher": "fisher", "damping": "damping", "projection_dim": "projection_dim", "clusters": "clusters",
+    "fisher": "fisher", "damping": "damping", "fisher_from": "fisher_from", "pool_sample": "pool_sample",
+    "centre": "centre", "normalise": "normalise", "projection_dim": "projection_dim", "clusters": "clusters",
     "resample": "resample", "per_example": "per_example", "batch_size": "batch_size", "chunk_size": "chunk_size",
     "random_seed": "random_seed", "threads": "threads",
 }
@@ -37,6 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                     "default decoder.layers.*.fc2")
     parser.add_argument("--fisher", choices=["diagonal", "identity"])
     parser.add_argument("--damping", type=float, help="λ = damping × mean Fisher diagonal (default 0.1)")
+    parser.add_argument("--fisher-from", choices=["seed", "pool"],
+                        help="gradients the Fisher is estimated from (default seed; G-DIG: pool)")
+    parser.add_argument("--pool-sample", type=int, help="random pool rows for the pool Fisher / mean (default 1000)")
+    parser.add_argument("--centre", action=argparse.BooleanOptionalAction, default=None,
+                        help="subtract the pool-mean gradient from pool and seed gradients")
+    parser.add_argument("--normalise", action=argparse.BooleanOptionalAction, default=None,
+                        help="unit-length gradients: a cosine score (LESS)")
+    parser.add_argument("--finetune-updates", type=int,
+                        help="G-DIG step 1: fine-tune on the pool for N updates before scoring (default 0: off)")
+    parser.add_argument("--finetune-lr", type=float, help="peak lr of that fine-tune (default: the checkpoint's "
+                                                          "current lr)")
+    parser.add_argument("--finetune-save", help="write the pool-fine-tuned checkpoint here (reusable as --checkpoint)")
     parser.add_argument("--projection-dim", type=int)
     parser.add_argument("--clusters", type=int)
     parser.add_argument("--resample", choices=["round_robin", "proportional"])
@@ -55,6 +68,10 @@ def config_from_args(args: argparse.Namespace):
 
     values = load_yaml(args.config) if args.config else {}
     values.update({key: getattr(args, flag) for flag, key in _FLAGS.items() if getattr(args, flag) is not None})
+    finetune = {key: getattr(args, f"finetune_{key}") for key in ("updates", "lr", "save")
+                if getattr(args, f"finetune_{key}") is not None}
+    if finetune and isinstance(values.get("finetune", {}), dict):  # a bad YAML value is left for from_dict to report
+        values["finetune"] = {**values.get("finetune", {}), **finetune}
     if args.progress is not None:
         values["progress"] = args.progress
     else:

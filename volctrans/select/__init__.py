@@ -19,21 +19,25 @@ the selected rows in pool order with every column unchanged. See docs/selection.
 
 Modules: config (SelectConfig, the run summary), model (checkpoint loading, encoding, the per-example loss),
 gradients (per-example gradients), influence (Fisher and scores, pure), diversity (projection, k-means,
-resampling, pure), pipeline (the streaming `select`).
+resampling, pure), finetune (G-DIG's step 1: a short fine-tune on the pool), pipeline (the streaming `select`).
 """
 
-from volctrans.select.config import SCORES_HEADER, Selection, SelectConfig
+from volctrans.select.config import SCORES_HEADER, FinetuneConfig, Selection, SelectConfig
 from volctrans.select.diversity import RandomProjection, budget_count, cluster, resample
 from volctrans.select.gradients import (
     PER_EXAMPLE, GradientScorer, gradient_size, per_example_grads_hooks, per_example_grads_loop, select_modules,
 )
-from volctrans.select.influence import diagonal_fisher, influence, precondition
+from volctrans.select.finetune import finetune
+from volctrans.select.influence import (
+    InfluenceScore, Moments, SeedDirection, diagonal_fisher, influence, precondition, unit_rows,
+)
 from volctrans.select.model import LoadedModel, collate, encode_pair, load_model, per_example_loss
-from volctrans.select.pipeline import seed_statistics, select
+from volctrans.select.pipeline import sample_pool, score_function, seed_statistics, select
 
 __all__ = [
-    "PER_EXAMPLE", "SCORES_HEADER", "GradientScorer", "LoadedModel", "RandomProjection", "SelectConfig", "Selection",
-    "budget_count", "cluster", "collate", "diagonal_fisher", "encode_pair", "gradient_size", "influence",
-    "load_model", "per_example_grads_hooks", "per_example_grads_loop", "per_example_loss", "precondition",
-    "resample", "seed_statistics", "select", "select_modules",
+    "PER_EXAMPLE", "SCORES_HEADER", "FinetuneConfig", "GradientScorer", "InfluenceScore", "LoadedModel", "Moments",
+    "RandomProjection", "SeedDirection", "SelectConfig", "Selection", "budget_count", "cluster", "collate",
+    "diagonal_fisher", "encode_pair", "finetune", "gradient_size", "influence", "load_model",
+    "per_example_grads_hooks", "per_example_grads_loop", "per_example_loss", "precondition", "resample",
+    "sample_pool", "score_function", "seed_statistics", "select", "select_modules", "unit_rows",
 ]

@@ -8,6 +8,34 @@ SCORES_HEADER = ["line", "influence", "beneficial", "cluster", "selected"]
 
 
 @dataclass
+class FinetuneConfig:
+    """G-DIG's step 1: fine-tune the model on the candidate pool before scoring (in process; see docs/selection.md).
+
+    The recipe is the checkpoint's own (its cfg): label-smoothed cross-entropy, dropout, Adam β/ε/weight decay,
+    gradient clipping and max_tokens batches; a fresh Adam state and an inverse-sqrt schedule with warm-up.
+    """
+
+    updates: int = 0  # 0: score with the checkpoint as given; N: fine-tune N updates on all usable pool rows first
+    lr: float | None = None  # peak lr; default: the lr the checkpoint's own schedule had reached at its last update
+    warmup_updates: int | None = None  # default: updates // 10 (at least 1)
+    max_tokens: int | None = None  # tokens per batch; default: the checkpoint's
+    save: str | None = None  # also write the fine-tuned weights here (a checkpoint `volctrans select` can load)
+
+    def problems(self) -> list[str]:
+        """Checked by SelectConfig.validate, so that they are reported together with the other keys' problems."""
+        problems = []
+        if self.updates < 0:
+            problems.append("finetune.updates: must be ≥ 0")
+        if self.lr is not None and not self.lr > 0:
+            problems.append("finetune.lr: must be > 0")
+        if self.warmup_updates is not None and self.warmup_updates < 1:
+            problems.append("finetune.warmup_updates: must be ≥ 1")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            problems.append("finetune.max_tokens: must be ≥ 1")
+        return problems
+
+
+@dataclass
 class SelectConfig:
     checkpoint: str
     pool: str
@@ -21,6 +49,11 @@ class SelectConfig:
     params: list[str] = field(default_factory=lambda: ["decoder.layers.*.fc2"])  # Linear modules (fnmatch on names)
     fisher: str = "diagonal"  # diagonal (damped empirical Fisher) | identity (plain gradient dot product)
     damping: float = 0.1  # λ = damping × mean(diag F)
+    fisher_from: str = "seed"  # seed (the seed set's gradients) | pool (a random sample of the pool, as G-DIG does)
+    pool_sample: int = 1000  # pool rows (random, random_seed) for the pool Fisher and the pool-mean gradient
+    centre: bool = False  # subtract the pool-mean gradient from every pool and seed gradient before scoring
+    normalise: bool = False  # LESS-style: unit-length gradients (pool and each seed example), i.e. a cosine score
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     projection_dim: int = 128
     clusters: int = 32
     resample: str = "round_robin"  # round_robin (equal share per cluster) | proportional (share ∝ cluster size)
@@ -44,13 +77,16 @@ class SelectConfig:
             problems.append("resample: must be round_robin or proportional")
         if self.per_example not in ("hooks", "loop"):
             problems.append("per_example: must be hooks or loop")
+        if self.fisher_from not in ("seed", "pool"):
+            problems.append("fisher_from: must be seed or pool")
         if self.damping < 0:
             problems.append("damping: must be ≥ 0")
-        for name in ("projection_dim", "clusters", "batch_size", "chunk_size", "max_pieces", "threads"):
+        for name in ("projection_dim", "clusters", "batch_size", "chunk_size", "max_pieces", "threads", "pool_sample"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: must be ≥ 1")
         if not self.params:
             problems.append("params: list at least one module name pattern, e.g. decoder.layers.*.fc2")
+        problems.extend(self.finetune.problems())
         if self.pool == "-":
             problems.append("pool: must be a file (it is read twice), not stdin")
         return problems
@@ -72,15 +108,23 @@ class Selection:
     clusters: int = 0
     gradient_dim: int = 0
     seed_examples: int = 0
-    seconds: float = 0.0
+    pool_sample: int = 0  # pool rows whose gradients gave the pool Fisher / pool mean (0: not used)
+    finetune_updates: int = 0
+    finetune_loss: list[float] = field(default_factory=list)  # mean training loss of the first and last 10 updates
+    finetune_seconds: float = 0.0
+    seconds: float = 0.0  # everything: loading, fine-tuning, statistics, scoring, clustering, writing
     problems: list[str] = field(default_factory=list)  # "file:line: reason" of skipped rows (first 20)
 
     @property
     def pairs_per_s(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
+        """Pool rows per second of the selection itself (fine-tuning excluded; it is reported on its own)."""
+        seconds = self.seconds - self.finetune_seconds
+        return self.rows / seconds if seconds > 0 else 0.0
 
     def as_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k != "problems"}
         out["pairs_per_s"] = round(self.pairs_per_s, 1)
         out["seconds"] = round(self.seconds, 1)
+        out["finetune_seconds"] = round(self.finetune_seconds, 1)
+        out["finetune_loss"] = [round(x, 4) for x in self.finetune_loss]
         return out

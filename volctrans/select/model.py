@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +20,8 @@ class LoadedModel:
     processor: object  # sentencepiece.SentencePieceProcessor
     max_source_positions: int
     max_target_positions: int
+    cfg: dict = field(default_factory=dict)  # the checkpoint's cfg (training recipe: criterion, optimizer, dataset)
+    num_updates: int = 0  # updates the checkpoint had been trained for (0 when it does not say)
 
     def lang_token(self, lang: str) -> int:
         index = self.dictionary.index(f"__{lang}__")
@@ -71,8 +73,10 @@ def load_model(checkpoint: str | Path, data: str | Path | None = None) -> Loaded
     model.load_state_dict(state["model"], strict=True)
     model.eval()  # no dropout: gradients are those of the deterministic loss
     processor = spm.SentencePieceProcessor(model_file=str(data / "spm.model"))
+    history = state.get("optimizer_history") or [{}]
     return LoadedModel(model, dictionary, processor, int(model_args.max_source_positions),
-                       int(model_args.max_target_positions))
+                       int(model_args.max_target_positions), cfg=cfg,
+                       num_updates=int(history[-1].get("num_updates", 0) or 0))
 
 
 def _namespace(section) -> argparse.Namespace:

@@ -4,7 +4,9 @@ resampling, pass 2 writing the selected rows."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -18,8 +20,9 @@ from volctrans.io import MalformedRow, atomic_write, display_name, iter_tsv_rows
 from volctrans.select.config import SCORES_HEADER, Selection, SelectConfig
 from volctrans.select.diversity import RandomProjection, _normalise, budget_count, cluster, resample
 from volctrans.select.gradients import GradientScorer
-from volctrans.select.influence import diagonal_fisher, influence, precondition
-from volctrans.select.model import LoadedModel, load_model
+from volctrans.select.finetune import finetune
+from volctrans.select.influence import InfluenceScore, Moments, SeedDirection
+from volctrans.select.model import LoadedModel, encode_pair, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -30,24 +33,75 @@ def _progress(total: int | None, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="pair", disable=not enabled, mininterval=1.0)
 
 
-def seed_statistics(scorer: GradientScorer, path: str, progress: bool) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Mean seed gradient, empirical diagonal Fisher and the number of seed examples (strict input)."""
-    examples = []
-    for row in read_tsv(path):
-        encoded = scorer.encode(row.source, row.target)
-        if encoded is not None:
-            examples.append(encoded)
+def encode_rows(scorer: GradientScorer, rows) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Encoded pairs of `rows`, leaving out those with a side empty after SentencePiece."""
+    return [pair for row in rows if (pair := scorer.encode(row.source, row.target)) is not None]
+
+
+def gradient_pass(scorer: GradientScorer, examples, sinks, desc: str, progress: bool) -> None:
+    """Feed the per-example gradients of `examples` (in batches) to every sink's add()."""
+    with _progress(len(examples), desc, progress) as bar:
+        for grads in scorer.grads(examples):
+            for sink in sinks:
+                sink.add(grads)
+            bar.update(len(grads))
+
+
+def read_seed(scorer: GradientScorer, path: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The seed set, read strictly (a bad row is an error naming file and line)."""
+    examples = encode_rows(scorer, read_tsv(path))
     if not examples:
         raise VolctransError(f"{path}: no usable seed pairs")
-    total = torch.zeros(scorer.dim, dtype=torch.float64)
-    squares = torch.zeros(scorer.dim, dtype=torch.float64)
-    with _progress(len(examples), "seed gradients", progress) as bar:
-        for grads in scorer.grads(examples):
-            total += grads.double().sum(0)
-            squares += grads.double().pow(2).sum(0)
-            bar.update(len(grads))
-    count = len(examples)
-    return total / count, diagonal_fisher(squares, count), count
+    return examples
+
+
+def seed_statistics(scorer: GradientScorer, path: str, progress: bool) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Mean seed gradient, empirical diagonal Fisher and the number of seed examples (strict input)."""
+    moments = Moments(scorer.dim)
+    gradient_pass(scorer, read_seed(scorer, path), [moments], "seed gradients", progress)
+    return moments.mean, moments.fisher, moments.count
+
+
+def sample_pool(path: str, size: int, seed: int) -> list:
+    """A uniform random sample of `size` well-formed pool rows (reservoir sampling; all rows if fewer), in pool
+    order. Malformed rows are left out here; pass 1 reports them."""
+    generator = random.Random(seed)
+    sample: list = []
+    seen = 0
+    for row in iter_tsv_rows(path, strict=False):
+        if isinstance(row, MalformedRow):
+            continue
+        seen += 1
+        if len(sample) < size:
+            sample.append(row)
+        else:
+            slot = generator.randrange(seen)
+            if slot < size:
+                sample[slot] = row
+    return sorted(sample, key=lambda row: row.line)
+
+
+def score_function(scorer: GradientScorer, config: SelectConfig, summary: Selection) -> InfluenceScore:
+    """Gradient statistics for the configured score: the pool sample (pool Fisher, pool mean) when needed, then the
+    seed set (seed direction, seed Fisher)."""
+    pool_moments = None
+    if config.centre or (config.fisher_from == "pool" and config.fisher == "diagonal"):
+        examples = encode_rows(scorer, sample_pool(config.pool, config.pool_sample, config.random_seed))
+        if not examples:
+            raise VolctransError(f"{config.pool}: no usable pool rows")
+        pool_moments = Moments(scorer.dim)
+        gradient_pass(scorer, examples, [pool_moments], "pool sample gradients", config.progress)
+        summary.pool_sample = pool_moments.count
+    centre = pool_moments.mean if config.centre else None
+    seed_moments = Moments(scorer.dim)
+    direction = SeedDirection(scorer.dim, centre, config.normalise)
+    gradient_pass(scorer, read_seed(scorer, config.seed_file), [seed_moments, direction], "seed gradients",
+                  config.progress)
+    summary.seed_examples = seed_moments.count
+    fisher = None
+    if config.fisher == "diagonal":
+        fisher = pool_moments.fisher if config.fisher_from == "pool" else seed_moments.fisher
+    return InfluenceScore(direction.value, fisher, config.damping, centre, config.normalise)
 
 
 def _pool_chunks(path: str, chunk_size: int, summary: Selection) -> Iterator[list]:
@@ -83,11 +137,25 @@ def select(config: SelectConfig, loaded: LoadedModel | None = None) -> Selection
 def _select(config: SelectConfig, loaded: LoadedModel | None, start: float) -> Selection:
     if not Path(config.pool).is_file():
         raise VolctransError(f"{config.pool}: pool not found")
-    loaded = loaded or load_model(config.checkpoint, config.data)
+    summary = Selection()
+    if loaded is None:
+        loaded = load_model(config.checkpoint, config.data)
+    elif config.finetune.updates:
+        loaded = copy.deepcopy(loaded)  # fine-tuning changes the weights: leave the caller's model alone
+    if config.finetune.updates:
+        # G-DIG's step 1: the model is trained on the candidate pool (all usable rows) before it scores it.
+        rows = (row for row in iter_tsv_rows(config.pool, strict=False) if not isinstance(row, MalformedRow))
+        examples = [pair for row in rows if (pair := encode_pair(loaded, row.source, row.target, config.src_lang,
+                                                                  config.tgt_lang, config.max_pieces)) is not None]
+        result = finetune(loaded, examples, config.finetune, config.random_seed, config.progress)
+        summary.finetune_updates, summary.finetune_seconds = result.updates, result.seconds
+        head, tail = result.losses[:10], result.losses[-10:]
+        summary.finetune_loss = [sum(head) / len(head), sum(tail) / len(tail)]
+        logger.info("fine-tuned %d updates in %.0fs: loss %.3f → %.3f", result.updates, result.seconds,
+                    *summary.finetune_loss)
     scorer = GradientScorer(loaded, config)
-    summary = Selection(gradient_dim=scorer.dim)
-    seed_gradient, fisher, summary.seed_examples = seed_statistics(scorer, config.seed_file, config.progress)
-    v = precondition(seed_gradient, fisher if config.fisher == "diagonal" else None, config.damping)
+    summary.gradient_dim = scorer.dim
+    score = score_function(scorer, config, summary)
     projection = RandomProjection(scorer.dim, config.projection_dim, config.random_seed)
     logger.info("%d seed pairs; gradient dim %d over %d modules; projecting to %d", summary.seed_examples,
                 scorer.dim, len(scorer.modules), config.projection_dim)
@@ -110,8 +178,10 @@ def _select(config: SelectConfig, loaded: LoadedModel | None, start: float) -> S
                     encoded.append(pair)
                     chunk_lines.append(row.line)
                 for grads in scorer.grads(encoded):
-                    scores.extend(influence(grads, v).tolist())
-                    projected_file.write(projection(grads).numpy().astype(np.float32).tobytes())
+                    # the score's view of g(z) (centred / unit length) is also what the clusters are made from
+                    transformed = score.transform(grads)
+                    scores.extend(score.scores(transformed).tolist())
+                    projected_file.write(projection(transformed).numpy().astype(np.float32).tobytes())
                     bar.update(len(grads))
                 lines.extend(chunk_lines)
         summary.rows = len(lines)
