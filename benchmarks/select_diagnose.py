@@ -41,15 +41,19 @@ KINDS = ("clean", "misaligned", "wrong_language")
 
 
 def _select_clean_fraction(scores, projected, clean, budget, clusters, seed):
-    """Clean share of what select would pick: beneficial rows, k-means on their projections, round-robin."""
+    """Clean share of what select would pick: beneficial rows, k-means on their projections, then round-robin
+    (the default) and proportional resampling; and how many rows that was."""
     from volctrans.select import resample
 
     candidates = np.flatnonzero(scores < 0)
     if len(candidates) == 0:
-        return float("nan"), 0
+        return float("nan"), float("nan"), 0
     labels, _ = cluster(projected[candidates], clusters, seed)
-    chosen = candidates[resample(scores[candidates], labels, budget, "round_robin")]
-    return float(clean[chosen].mean()), len(chosen)
+    shares = []
+    for method in ("round_robin", "proportional"):
+        chosen = candidates[resample(scores[candidates], labels, budget, method)]
+        shares.append(float(clean[chosen].mean()))
+    return shares[0], shares[1], len(chosen)
 
 
 def diagnose(loaded, pool, seed_rows, args, label):
@@ -110,7 +114,7 @@ def diagnose(loaded, pool, seed_rows, args, label):
     print(f"references: AUC −‖g‖ {roc_auc_score(clean, -norms):.3f}, AUC −loss {roc_auc_score(clean, -losses):.3f}; "
           f"mean loss clean {losses[clean].mean():.3f} / noisy {losses[~clean].mean():.3f}")
     print(f"{'fisher':<9}{'centre':<7}{'normalise':<10}{'AUC':>6}   {'beneficial clean/misal/wrong':<30}"
-          f"{'top-budget clean':>17}{'selected clean':>15}")
+          f"{'top-budget clean':>17}{'selected clean (round-robin / proportional)':>45}")
     rows = []
     for key in variants:
         fisher_name, centred, normalised = key
@@ -118,14 +122,16 @@ def diagnose(loaded, pool, seed_rows, args, label):
         auc = roc_auc_score(clean, -values)
         shares = [float((values[kind == k] < 0).mean()) if (kind == k).any() else float("nan") for k in KINDS]
         top = np.argsort(values, kind="stable")[:budget]
-        selected_clean, selected = _select_clean_fraction(values, projected[centred], clean, budget, args.clusters,
-                                                          args.random_seed)
+        selected_clean, proportional_clean, selected = _select_clean_fraction(
+            values, projected[centred], clean, budget, args.clusters, args.random_seed)
         print(f"{fisher_name:<9}{'yes' if centred else 'no':<7}{'yes' if normalised else 'no':<10}{auc:>6.3f}   "
               f"{'/'.join(f'{s:.2f}' for s in shares):<30}{clean[top].mean():>17.1%}"
-              f"{selected_clean:>14.1%}{'' if selected == budget else f' ({selected} rows)'}", flush=True)
+              f"{selected_clean:>28.1%} / {proportional_clean:.1%}"
+              f"{'' if selected == budget else f' ({selected} rows)'}", flush=True)
         rows.append({"model": label, "fisher": fisher_name, "centre": centred, "normalise": normalised, "auc": auc,
                      "beneficial": dict(zip(KINDS, shares)), "top_budget_clean": float(clean[top].mean()),
-                     "selected_clean": selected_clean, "selected": selected})
+                     "selected_clean": selected_clean, "selected_clean_proportional": proportional_clean,
+                     "selected": selected})
     return {"model": label, "rows": len(examples), "clean": float(clean.mean()), "budget": budget,
             "pool_pairs_per_s": len(examples) / pool_seconds, "auc_norm": roc_auc_score(clean, -norms),
             "auc_loss": roc_auc_score(clean, -losses), "variants": rows}
