@@ -255,6 +255,14 @@ def test_cli_selects_budget_in_pool_order_with_extra_columns(tiny, tmp_path, cap
     again, again_scores = tmp_path / "again.tsv", tmp_path / "again-scores.tsv"
     assert main(_select_args(tiny, tmp_path, pool, again, again_scores)) == 0
     assert again.read_bytes() == out.read_bytes() and again_scores.read_bytes() == scores.read_bytes()
+    assert summary["pool_sample"] == 120  # default: pool Fisher and centring from a pool sample (here all of it)
+    # the plain G-DIG score of earlier versions: seed Fisher, raw gradients, no pool pass
+    capsys.readouterr()
+    assert main(_select_args(tiny, tmp_path, pool, again, again_scores, "--fisher-from", "seed", "--no-centre",
+                             "--no-normalise")) == 0
+    plain = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert plain["pool_sample"] == 0 and plain["rows"] == 120 and plain["selected"] == min(36, plain["beneficial"])
+    assert again_scores.read_bytes() != scores.read_bytes()
 
 
 def test_cli_bad_seed_file_is_located_and_leaves_no_output(tiny, tmp_path, capsys):
@@ -427,5 +435,6 @@ def test_config_reports_new_option_problems_at_once(tmp_path, capsys):
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    parsed = config_from_args(parser.parse_args(["--config", str(config), "--finetune-updates", "7", "--centre"]))
+    parsed = config_from_args(parser.parse_args(["--config", str(config), "--finetune-updates", "7", "--no-normalise"]))
     assert (parsed.finetune.updates, parsed.finetune.lr, parsed.centre, parsed.normalise) == (7, 0.001, True, False)
+    assert (parsed.fisher_from, parsed.pool_sample) == ("pool", 1000)  # the defaults: the best measured variant

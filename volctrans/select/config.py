@@ -49,10 +49,12 @@ class SelectConfig:
     params: list[str] = field(default_factory=lambda: ["decoder.layers.*.fc2"])  # Linear modules (fnmatch on names)
     fisher: str = "diagonal"  # diagonal (damped empirical Fisher) | identity (plain gradient dot product)
     damping: float = 0.1  # λ = damping × mean(diag F)
-    fisher_from: str = "seed"  # seed (the seed set's gradients) | pool (a random sample of the pool, as G-DIG does)
+    # Scoring variant; the defaults are the best measured one (docs/selection.md). The plain G-DIG score of earlier
+    # versions is fisher_from: seed, centre: false, normalise: false.
+    fisher_from: str = "pool"  # pool (a random sample of the pool, as G-DIG does) | seed (the seed set's gradients)
     pool_sample: int = 1000  # pool rows (random, random_seed) for the pool Fisher and the pool-mean gradient
-    centre: bool = False  # subtract the pool-mean gradient from every pool and seed gradient before scoring
-    normalise: bool = False  # LESS-style: unit-length gradients (pool and each seed example), i.e. a cosine score
+    centre: bool = True  # subtract the pool-mean gradient from every pool and seed gradient before scoring
+    normalise: bool = True  # LESS-style: unit-length gradients (pool and each seed example), i.e. a cosine score
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     projection_dim: int = 128
     clusters: int = 32
