@@ -8,11 +8,14 @@ FFN output layers) is compared with the mean gradient of a small high-quality se
 A preconditioned SGD step on z, θ' = θ − η (F + λI)⁻¹ g(z), changes the seed loss by ≈ −η ḡ_seedᵀ(F + λI)⁻¹g(z)
 = η · influence(z). So a NEGATIVE influence means the example lowers the seed loss: it is *beneficial*.
 
-F is the damped empirical diagonal Fisher (mean of squared per-example gradients on the seed set); λ is `damping`
-times the mean of F's diagonal. With a diagonal F the seed gradient is preconditioned once, v = (F + λI)⁻¹ ḡ_seed,
-and each score is the exact dot product −g(z)·v in the full parameter subset. A seeded random projection of g(z)
-(Gaussian, generated in row blocks) feeds only the diversity step: k-means on the L2-normalised projected
-gradients of the beneficial examples, then round-robin over clusters, most beneficial first, until the budget.
+F is the damped empirical diagonal Fisher (mean of squared per-example gradients, of a random pool sample by
+default or of the seed set); λ is `damping` times the mean of F's diagonal. By default (the best variant measured,
+docs/selection.md) the gradients are first centred by the pool-mean gradient μ and scaled to unit length (LESS):
+score(z) = −u(z)ᵀ(F + λI)⁻¹ s with u = (g − μ)/‖g − μ‖ and s the mean of u over the seed set. With a diagonal F the
+seed side is preconditioned once and each score is an exact dot product in the full parameter subset. A seeded
+random projection of u(z) feeds only the diversity step: k-means on the L2-normalised projected gradients of the
+beneficial examples, then round-robin over clusters, most beneficial first, until the budget. Optionally
+(`finetune.updates`) the model is first fine-tuned on the pool, G-DIG's step 1.
 
 The pool is streamed in chunks: pass 1 scores and projects (projections go to a disk-backed array), pass 2 writes
 the selected rows in pool order with every column unchanged. See docs/selection.md.
