@@ -35,7 +35,7 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 # 1. data: base corpus (BASE_N train + dev + test) and the noisy pool
 if [ ! -f "$WORK/pool/manifest.json" ]; then
   log "data"
-  $PY benchmarks/select_data.py "$CORPUS" "$WORK" "$BASE_N" "$POOL_N"
+  $PY benchmarks/select_data.py "$CORPUS" "$WORK" --pair en-de --base-n "$BASE_N" --pool-n "$POOL_N" --seed "$SEED"
   $VT data noisy --from "$WORK/poolsrc" --out "$WORK/pool" --name pool --rate "$NOISE_RATE" --seed "$SEED" > /dev/null
 fi
 POOL=$WORK/pool/en-de/train.tsv

@@ -255,6 +255,14 @@ def test_cli_selects_budget_in_pool_order_with_extra_columns(tiny, tmp_path, cap
     again, again_scores = tmp_path / "again.tsv", tmp_path / "again-scores.tsv"
     assert main(_select_args(tiny, tmp_path, pool, again, again_scores)) == 0
     assert again.read_bytes() == out.read_bytes() and again_scores.read_bytes() == scores.read_bytes()
+    assert summary["pool_sample"] == 120  # default: pool Fisher and centring from a pool sample (here all of it)
+    # the plain G-DIG score of earlier versions: seed Fisher, raw gradients, no pool pass
+    capsys.readouterr()
+    assert main(_select_args(tiny, tmp_path, pool, again, again_scores, "--fisher-from", "seed", "--no-centre",
+                             "--no-normalise")) == 0
+    plain = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert plain["pool_sample"] == 0 and plain["rows"] == 120 and plain["selected"] == min(36, plain["beneficial"])
+    assert again_scores.read_bytes() != scores.read_bytes()
 
 
 def test_cli_bad_seed_file_is_located_and_leaves_no_output(tiny, tmp_path, capsys):
@@ -269,3 +277,164 @@ def test_cli_bad_seed_file_is_located_and_leaves_no_output(tiny, tmp_path, capsy
     assert "missing.tsv: pool not found" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scoring variants (fisher_from, centre, normalise) and G-DIG's step 1 (fine-tune on the pool)
+
+
+def test_centred_normalised_score_is_the_mean_preconditioned_cosine():
+    from volctrans.select import InfluenceScore, SeedDirection
+
+    generator = torch.Generator().manual_seed(5)
+    pool, seed = torch.randn(6, 9, generator=generator), torch.randn(4, 9, generator=generator)
+    mu = torch.randn(9, generator=generator)
+    fisher = seed.pow(2).mean(0)
+    lam = 0.1 * fisher.mean()
+    for centre in (None, mu):
+        offset = centre if centre is not None else torch.zeros(9)
+        direction = SeedDirection(9, centre, normalise=True)
+        direction.add(seed[:3])
+        direction.add(seed[3:])  # accumulates over batches
+        unit = lambda x: x / x.norm(dim=-1, keepdim=True)  # noqa: E731
+        # LESS with the identity: −mean over seed examples of cos(g(z) − μ, g(q) − μ)
+        plain = InfluenceScore(direction.value, None, 0.1, centre, normalise=True)(pool)
+        cosines = torch.nn.functional.cosine_similarity((pool - offset)[:, None], (seed - offset)[None], dim=-1)
+        assert torch.allclose(plain.float(), -cosines.mean(1), atol=1e-6)
+        # with the damped diagonal Fisher: −mean_q u(z)ᵀ (F + λI)⁻¹ u(q)
+        scored = InfluenceScore(direction.value, fisher, 0.1, centre, normalise=True)(pool)
+        solve = torch.linalg.solve(torch.diag(fisher) + lam * torch.eye(9), unit(seed - offset).T)  # (9, 4)
+        assert torch.allclose(scored.float(), -(unit(pool - offset) @ solve).mean(1), atol=1e-5)
+
+
+def test_normalised_score_ignores_gradient_length_and_centring_zeroes_the_mean_score():
+    from volctrans.select import InfluenceScore, Moments, SeedDirection
+
+    generator = torch.Generator().manual_seed(6)
+    pool, seed = torch.randn(8, 5, generator=generator) + 2.0, torch.randn(3, 5, generator=generator) + 2.0
+    direction = SeedDirection(5)
+    direction.add(seed)
+    raw = InfluenceScore(direction.value, None, 0.1)
+    cosine = InfluenceScore(direction.value, None, 0.1, normalise=True)
+    scaled = pool * torch.tensor([[1.0], [10.0], [0.1], [3.0], [1.0], [1.0], [7.0], [1.0]])
+    assert torch.allclose(cosine(scaled), cosine(pool))
+    assert not torch.allclose(raw(scaled), raw(pool))
+    # the shared +2 offset makes every raw score negative (everything "beneficial"); centring by the pool mean
+    # removes it: scored over the rows that gave μ, the scores sum to zero
+    assert bool((raw(pool) < 0).all())
+    moments = Moments(5)
+    moments.add(pool)
+    centred_direction = SeedDirection(5, moments.mean)
+    centred_direction.add(seed)
+    centred = InfluenceScore(centred_direction.value, moments.fisher, 0.1, centre=moments.mean)(pool)
+    assert abs(float(centred.sum())) < 1e-9 and float(centred.min()) < 0 < float(centred.max())
+
+
+def test_pool_sample_is_a_seeded_sample_of_well_formed_rows_in_pool_order(tmp_path):
+    from volctrans.select import sample_pool
+
+    pool = tmp_path / "pool.tsv"
+    pool.write_bytes(b"".join(f"s{i}\tt{i}\n".encode() for i in range(50)) + b"broken row\n" + b"s50\tt50\n")
+    sample = sample_pool(str(pool), 10, seed=3)
+    lines = [row.line for row in sample]
+    assert len(sample) == 10 and lines == sorted(lines) and 51 not in lines
+    assert [row.line for row in sample_pool(str(pool), 10, seed=3)] == lines
+    assert [row.line for row in sample_pool(str(pool), 10, seed=4)] != lines
+    assert [row.source for row in sample_pool(str(pool), 100, seed=3)] == [f"s{i}" for i in range(51)]
+
+
+def test_finetune_recipe_comes_from_the_checkpoint_cfg():
+    from volctrans.select import FinetuneConfig, LoadedModel
+    from volctrans.select.finetune import checkpoint_lr, recipe
+
+    cfg = {"lr_scheduler": {"_name": "inverse_sqrt", "warmup_updates": 400, "lr": [0.002]},
+           "optimization": {"clip_norm": 1.0, "lr": [0.002]},
+           "optimizer": {"adam_betas": "(0.9, 0.98)", "adam_eps": 1e-08, "weight_decay": 0.01},
+           "criterion": {"label_smoothing": 0.1}, "dataset": {"max_tokens": 4096}}
+    assert checkpoint_lr(cfg, 1600) == pytest.approx(0.001)  # 0.002 · √(400/1600)
+    assert checkpoint_lr(cfg, 200) == pytest.approx(0.001)  # half-way through the warm-up
+    assert checkpoint_lr({}, 100) is None
+    loaded = LoadedModel(None, None, None, 64, 64, cfg=cfg, num_updates=1600)
+    settings = recipe(loaded, FinetuneConfig(updates=50))
+    assert (settings.lr, settings.warmup_updates, settings.max_tokens) == (pytest.approx(0.001), 5, 4096)
+    assert (settings.label_smoothing, settings.betas, settings.clip_norm, settings.weight_decay) == (0.1, (0.9, 0.98),
+                                                                                                     1.0, 0.01)
+    settings = recipe(loaded, FinetuneConfig(updates=50, lr=3e-4, warmup_updates=2, max_tokens=1000))
+    assert (settings.lr, settings.warmup_updates, settings.max_tokens) == (3e-4, 2, 1000)
+    with pytest.raises(VolctransError, match="finetune.lr"):
+        recipe(LoadedModel(None, None, None, 64, 64), FinetuneConfig(updates=5))
+
+
+def test_finetune_on_the_pool_lowers_its_loss_is_reproducible_and_saves_a_loadable_checkpoint(tiny, loaded, tmp_path):
+    import copy
+
+    from volctrans.select import FinetuneConfig, finetune
+
+    scorer = _scorer(loaded)
+    rows = tiny["rows"][240:300]
+    pool = [scorer.encode(s, t) for s, t, *_ in rows] + [scorer.encode(rows[i][0], rows[-1 - i][1]) for i in range(20)]
+
+    def pool_loss(model):
+        with torch.no_grad():
+            return float(per_example_loss(model, collate(pool, scorer.pad, scorer.eos), scorer.pad).mean())
+
+    first, second = copy.deepcopy(loaded), copy.deepcopy(loaded)
+    saved = tmp_path / "ft.pt"
+    result = finetune(first, pool, FinetuneConfig(updates=6, lr=3e-3, max_tokens=300, save=str(saved)), seed=2)
+    assert result.updates == 6 and len(result.losses) == 6
+    assert pool_loss(first.model) < pool_loss(loaded.model) - 0.05
+    assert not first.model.training  # back in eval mode for the gradients
+    finetune(second, pool, FinetuneConfig(updates=6, lr=3e-3, max_tokens=300), seed=2)
+    for (name, a), b in zip(first.model.state_dict().items(), second.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    reloaded = load_model(saved, tiny["prepared"])
+    assert reloaded.num_updates == 6
+    for a, b in zip(reloaded.model.state_dict().values(), first.model.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(VolctransError, match="finetune.max_tokens"):
+        finetune(copy.deepcopy(loaded), pool, FinetuneConfig(updates=1, lr=1e-3, max_tokens=5), seed=2)
+
+
+def test_cli_gdig_as_the_paper_pool_finetune_pool_fisher_centred_cosine(tiny, tmp_path, capsys):
+    from tests.conftest import DATA
+
+    (tiny["work"] / "seed.tsv").write_text("".join(f"{s}\t{t}\n" for s, t, *_ in _rows(DATA, "dev")))
+    pool = _pool(tiny, tmp_path / "pool.tsv")
+    out, scores, saved = tmp_path / "selected.tsv", tmp_path / "scores.tsv", tmp_path / "ft.pt"
+    assert main(_select_args(tiny, tmp_path, pool, out, scores, "--fisher-from", "pool", "--pool-sample", "50",
+                             "--centre", "--normalise", "--finetune-updates", "4", "--finetune-lr", "0.003",
+                             "--finetune-save", str(saved))) == 0
+    summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert summary["pool_sample"] == 50 and summary["finetune_updates"] == 4 and len(summary["finetune_loss"]) == 2
+    assert summary["rows"] == 120 and 0 < summary["selected"] <= 36
+    table = [line.split("\t") for line in scores.read_text().splitlines()[1:]]
+    influence_values = [float(row[1]) for row in table]
+    # centred: a good share of the pool on each side of zero (uncentred, nearly every row is "beneficial")
+    beneficial = sum(value < 0 for value in influence_values)
+    assert 20 < beneficial < 100
+    base, tuned = torch.load(tiny["checkpoint"], weights_only=False), torch.load(saved, weights_only=False)
+    assert any(not torch.equal(base["model"][k], tuned["model"][k]) for k in base["model"])
+
+
+def test_config_reports_new_option_problems_at_once(tmp_path, capsys):
+    config = tmp_path / "select.yaml"
+    config.write_text("checkpoint: c\npool: p\nseed_file: s\nsrc_lang: en\ntgt_lang: de\nbudget: 0.3\noutput: o\n"
+                      "fisher_from: dev\npool_sample: 0\nfinetune:\n  updates: -1\n  lr: 0\n")
+    assert main(["select", "--config", str(config), "--check"]) == 1
+    error = capsys.readouterr().err
+    for expected in ("fisher_from: must be seed or pool", "pool_sample: must be ≥ 1", "finetune.updates: must be ≥ 0",
+                     "finetune.lr: must be > 0"):
+        assert expected in error, expected
+    config.write_text(config.read_text() + "  bogus: 1\n")
+    assert main(["select", "--config", str(config), "--check"]) == 1
+    assert "finetune: unknown key 'bogus'" in capsys.readouterr().err
+    # flags fill the nested section
+    config.write_text("checkpoint: c\npool: p\nseed_file: s\nsrc_lang: en\ntgt_lang: de\nbudget: 0.3\noutput: o\n"
+                      "finetune:\n  lr: 0.001\n")
+    from volctrans.cli.select import add_arguments, select_config
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parsed = select_config(parser.parse_args(["--config", str(config), "--finetune-updates", "7", "--no-normalise"]))
+    assert (parsed.finetune.updates, parsed.finetune.lr, parsed.centre, parsed.normalise) == (7, 0.001, True, False)
+    assert (parsed.fisher_from, parsed.pool_sample) == ("pool", 1000)  # the defaults: the best measured variant

@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     field("params", nargs="+", help="Linear modules to take gradients of (fnmatch)")
     field("fisher", choices=["diagonal", "identity"])
     field("damping", type=float, help="λ = damping × mean Fisher diagonal")
+    field("fisher_from", choices=["seed", "pool"], help="gradients the Fisher is estimated from (G-DIG: pool)")
+    field("pool_sample", type=int, help="random pool rows for the pool Fisher / mean gradient")
+    field("centre", action=argparse.BooleanOptionalAction,
+          help="subtract the pool-mean gradient from pool and seed gradients")
+    field("normalise", action=argparse.BooleanOptionalAction, help="unit-length gradients: a cosine score (LESS)")
     field("projection_dim", type=int)
     field("clusters", type=int)
     field("resample", choices=["round_robin", "proportional"])
@@ -40,13 +45,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     field("chunk_size", type=int)
     field("random_seed", type=int, help="projection, k-means")
     field("threads", type=int, help="torch threads")
+    # G-DIG step 1 (the nested `finetune` section; also --set finetune.updates=N)
+    parser.add_argument("--finetune-updates", type=int,
+                        help="fine-tune on the pool for N updates before scoring (default 0: off)")
+    parser.add_argument("--finetune-lr", type=float, help="peak lr of that fine-tune (default: the checkpoint's)")
+    parser.add_argument("--finetune-save", help="write the pool-fine-tuned checkpoint here (reusable as --checkpoint)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bars (default: when stderr is a terminal)")
     parser.add_argument("--check", action="store_true", help="only validate the configuration")
 
 
+def select_config(args: argparse.Namespace) -> SelectConfig:
+    """YAML < flags (the --finetune-* flags fill the nested `finetune` section) < --set."""
+    finetune = [f"finetune.{key}={getattr(args, f'finetune_{key}')}" for key in ("updates", "lr", "save")
+                if getattr(args, f"finetune_{key}") is not None]
+    args = argparse.Namespace(**{**vars(args), "set": finetune + list(getattr(args, "set", None) or ())})
+    return config_from_args(SelectConfig, args, base={"progress": sys.stderr.isatty()})
+
+
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(SelectConfig, args, base={"progress": sys.stderr.isatty()})
+    config = select_config(args)
     if args.check:
         print(f"{args.config or 'select'}: ok (budget {config.budget:g}, params {', '.join(config.params)})")
         return 0
