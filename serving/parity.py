@@ -99,3 +99,19 @@ def parity(translator: Translator, reference: FairseqReference, test: TestSet, o
                   for i in range(len(ours)) if ours[i] != expected[i]][:show]
     return ParityReport(test.pair, len(test.sources), options.beam_size, options.length_penalty,
                         round(agreement(ours, expected), 2), ct2_ranking, mismatches)
+
+
+def parity_runs(translator: Translator, reference: FairseqReference, tests: list[TestSet], options: DecodingOptions,
+                threads: int = 0, also_greedy: bool = False, min_identical: float | None = None
+                ) -> tuple[list[ParityReport], bool]:
+    """Every test set at `options` (and at beam 1 with also_greedy); the reports, and whether one fell below its
+    threshold: greedy must match fairseq exactly (100%), a beam run at least `min_identical`% when given."""
+    runs = [options] + ([dataclasses.replace(options, beam_size=1)] if also_greedy and options.beam_size > 1 else [])
+    reports, failed = [], False
+    for test in tests:
+        for run_options in runs:
+            report = parity(translator, reference, test, run_options, threads)
+            threshold = 100.0 if run_options.beam_size == 1 else min_identical
+            failed |= threshold is not None and report.identical_pct < threshold
+            reports.append(report)
+    return reports, failed

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import multiprocessing
+import platform
 import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from serving.engine import engine_info
 from serving.fairseq_ref import FairseqReference, run_fairseq_generate
 from serving.gpu_memory import GpuMemoryMonitor
 from serving.parity import TestSet, agreement
@@ -274,3 +276,37 @@ def format_table(results: list[EngineResult]) -> str:
             cell(r.chrf, "{:.2f}"), "|", cell(r.identical_to_fairseq_pct, "{:.1f}"), "|", cell(r.load_s, "{:.2f}"),
             "|", cell(r.roofline_pct, "{:.3g}"), "|"]))
     return "\n".join(lines)
+
+
+@dataclass
+class BenchReport:
+    """One `volctrans bench` run: its setting, the engine build, and a row per engine/precision."""
+    config: BenchConfig
+    results: list[EngineResult]
+    engine: dict
+    started: str
+    command: str
+
+    def header(self) -> str:
+        options, engine = self.config.options, self.engine
+        cublas = engine.get("cublas")
+        line = (f"{self.config.test.pair}, {len(self.config.test.sources)} sentences, beam {options.beam_size}, "
+                f"lenpen {options.length_penalty}, {self.config.threads} threads, "
+                f"{platform.processor() or platform.machine()}, {self.started}")
+        build = f"CTranslate2 {engine['ctranslate2']}: {engine['build']}"
+        if cublas and self.config.device != "cpu":
+            build += f"; {cublas['wanted']} → {cublas.get('file') or cublas.get('error')}"
+        return f"{line}\n{build}"
+
+    def as_dict(self) -> dict:
+        return {"command": self.command, "date": self.started, "pair": self.config.test.pair,
+                "sentences": len(self.config.test.sources), "options": self.config.options.__dict__,
+                "threads": self.config.threads, "engine": self.engine,
+                "results": [result.as_dict() for result in self.results]}
+
+
+def benchmark(config: BenchConfig, command: str) -> BenchReport:
+    """Run every engine of `config` and describe the run (date, CTranslate2 build) for the table and the JSON."""
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    results = run_benchmark(config)
+    return BenchReport(config, results, engine_info(), started, command)

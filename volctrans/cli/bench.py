@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shlex
 import sys
-import time
 
-from serving.engine import engine_info
 from serving.parity import read_test_set
-from volctrans.bench import CPU_COMPUTE_TYPES, GPU_COMPUTE_TYPES, BenchConfig, format_table, run_benchmark
+from volctrans.bench import CPU_COMPUTE_TYPES, GPU_COMPUTE_TYPES, BenchConfig, benchmark, format_table
 from volctrans.cli.common import add_decoding_arguments, decoding_options
 from volctrans.io import atomic_write
 
@@ -41,21 +38,11 @@ def run(args: argparse.Namespace) -> int:
                          latency_sentences=args.latency_sentences,
                          engines=tuple(e.strip() for e in args.engines.split(",") if e.strip()),
                          peak_tflops=args.peak_tflops)
-    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    results = run_benchmark(config)
-    options = config.options
-    engine = engine_info()
-    print(f"{test.pair}, {len(test.sources)} sentences, beam {options.beam_size}, lenpen {options.length_penalty}, "
-          f"{args.threads} threads, {platform.processor() or platform.machine()}, {started}")
-    print(f"CTranslate2 {engine['ctranslate2']}: {engine['build']}"
-          + (f"; {engine['cublas']['wanted']} → {engine['cublas'].get('file') or engine['cublas'].get('error')}"
-             if engine.get("cublas") and args.device != "cpu" else ""))
-    print(format_table(results))
+    report = benchmark(config, command=shlex.join(["volctrans", *sys.argv[1:]]))
+    print(report.header())
+    print(format_table(report.results))
     if args.json:
-        report = {"command": shlex.join(["volctrans", *sys.argv[1:]]), "date": started, "pair": test.pair,
-                  "sentences": len(test.sources), "options": options.__dict__, "threads": args.threads,
-                  "engine": engine, "results": [result.as_dict() for result in results]}
         with atomic_write(args.json) as handle:
-            json.dump(report, handle, indent=2)
+            json.dump(report.as_dict(), handle, indent=2)
             handle.write("\n")
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 from serving.fairseq_ref import FairseqReference
-from serving.parity import parity, read_test_set
+from serving.parity import parity_runs, read_test_set
 from volctrans.cli.common import add_decoding_arguments, decoding_options
 from volctrans.io import atomic_write
 
@@ -33,20 +32,14 @@ def run(args: argparse.Namespace) -> int:
     tests = [read_test_set(path, limit=args.limit) for path in args.input]  # input errors first, before any work
     translator = Translator(args.model, intra_threads=args.threads)
     reference = FairseqReference.for_model(translator, args.checkpoint, args.data)
-    options = decoding_options(args)
-    runs = [options] + ([dataclasses.replace(options, beam_size=1)] if args.also_greedy and options.beam_size > 1 else [])
-    reports, failed = [], False
-    for test in tests:
-        for run_options in runs:
-            report = parity(translator, reference, test, run_options, args.threads)
-            print(report.summary())
-            for mismatch in report.mismatches:
-                print(f"  line {mismatch['line']}: fairseq {mismatch['fairseq']!r} | ct2 {mismatch['ct2']!r}")
-            threshold = 100.0 if run_options.beam_size == 1 else args.min_identical
-            failed |= threshold is not None and report.identical_pct < threshold
-            reports.append(report.as_dict())
+    reports, failed = parity_runs(translator, reference, tests, decoding_options(args), args.threads,
+                                  also_greedy=args.also_greedy, min_identical=args.min_identical)
+    for report in reports:
+        print(report.summary())
+        for mismatch in report.mismatches:
+            print(f"  line {mismatch['line']}: fairseq {mismatch['fairseq']!r} | ct2 {mismatch['ct2']!r}")
     if args.json:
         with atomic_write(args.json) as handle:
-            json.dump(reports, handle, indent=2, ensure_ascii=False)
+            json.dump([report.as_dict() for report in reports], handle, indent=2, ensure_ascii=False)
             handle.write("\n")
     return 1 if failed else 0
