@@ -65,16 +65,8 @@ if [ ! -f "$WORK/pool/manifest.json" ]; then
   $VT data noisy --from "$WORK/poolsrc" --out "$WORK/pool" --name pool --rate "$NOISE_RATE" --seed "$DATA_SEED" > /dev/null
 fi
 POOL=$WORK/pool/$PAIR/train.tsv
-BUDGET_N=$($PY -c "import sys; b=float(sys.argv[1]); n=sum(1 for _ in open(sys.argv[2])); print(int(b) if b>=1 else round(b*n))" "$BUDGET" "$POOL")
-
-random_subset() {  # in out n seed: n random rows of in, kept in input order
-  $PY - "$1" "$2" "$3" "$4" <<'PY'
-import random, sys
-rows = open(sys.argv[1], encoding="utf-8").read().splitlines()
-keep = sorted(random.Random(int(sys.argv[4])).sample(range(len(rows)), min(int(sys.argv[3]), len(rows))))
-open(sys.argv[2], "w", encoding="utf-8").write("".join(rows[i] + "\n" for i in keep))
-PY
-}
+source "$(dirname "$0")/select_common.sh"
+BUDGET_N=$(budget_rows "$BUDGET" "$POOL")
 
 # 2. selections: $WORK/arms/<arm>/selected.tsv, or .../seed-<s>/selected.tsv for random
 select_arm() {  # arm
