@@ -244,6 +244,19 @@ def test_update_freq_steps_u_and_lambda_once_per_update_on_all_micro_batches(pre
     assert int(run.task.lower.optimizer.state[embed]["step"]) == 3  # u: one Adam step per update
 
 
+
+def test_with_an_interval_u_steps_once_per_interval_at_interval_times_the_rate(prepared, tmp_path):
+    """With interval k, w takes k steps per u step: u's one step is k × as large, or u lags w on every source and
+    ℓ(w) − ℓ(u) rewards the source whose loss falls fastest (what the demo's weights did before)."""
+    run = Run(prepared, tmp_path / "ckpt", bilevel={"interval": 3, "inner_lr_scale": 0.5})
+    run.updates(3)
+    w_lr = run.trainer.get_lr()  # w's scheduled rate for update 3 (0-based), the next one with a u step
+    run.updates(1)
+    embed = run.task.lower.model.encoder.embed_tokens.weight
+    assert int(run.task.lower.optimizer.state[embed]["step"]) == 2  # u stepped at updates 0 and 3
+    assert run.task.lower.optimizer.param_groups[0]["lr"] == pytest.approx(3 * 0.5 * w_lr, rel=1e-6)
+
+
 # ---- 6. sampling mode ------------------------------------------------------------------------------------------------
 def test_sampling_mode_draws_each_epoch_with_the_current_weights(prepared, tmp_path):
     run = Run(prepared, tmp_path / "ckpt", bilevel={"mode": "sampling", "lambda_lr": 0.0, "sampling_epoch_size": 1500})

@@ -29,7 +29,7 @@ class BilevelConfig:
     alpha_growth_every: int = 0
     lambda_lr: float = 0.05  # step size for λ (weights are softmax(λ))
     lambda_optimizer: str = "sgd"  # sgd: λ -= lambda_lr · gradient (the step grows with α) | adam: Adam, step ≈ lambda_lr
-    inner_lr_scale: float = 1.0  # u's Adam step size = this × w's scheduled learning rate
+    inner_lr_scale: float = 1.0  # u's Adam step size = this × w's scheduled learning rate × interval
     interval: int = 1  # update u and λ every N updates (N > 1 trades fidelity for speed)
     # mode sampling: examples drawn per epoch; each epoch's draw follows the weights learned so far (0: fairseq's
     # default size, about one pass over the data at the start's temperature ratios)
@@ -86,6 +86,12 @@ def alpha_at(update: int, alpha: float, alpha_max: float, growth: float, growth_
     if growth_every <= 0 or growth == 1.0:
         return alpha
     return min(alpha_max, alpha * growth ** (update // growth_every))
+
+
+def inner_lr(w_lr: float, inner_lr_scale: float, interval: int) -> float:
+    """u's Adam step size: inner_lr_scale × w's scheduled rate × interval. u steps once per `interval` updates of w;
+    an Adam step moves each weight by ~lr whatever the gradient's size, so the factor keeps u as far along as w."""
+    return w_lr * inner_lr_scale * interval
 
 
 def log_due(update_num: int, log_interval: int, interval: int) -> bool:

@@ -58,7 +58,7 @@ from fairseq.tasks import register_task
 from fairseq.utils import eval_bool
 from fairseq.tasks.translation_multi_simple_epoch import TranslationMultiSimpleEpochTask
 
-from volctrans.weighting.bilevel import alpha_at, lambda_gradient, log_due
+from volctrans.weighting.bilevel import alpha_at, inner_lr, lambda_gradient, log_due
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
         group.add_argument("--bilevel-lambda-optimizer", choices=("sgd", "adam"), default="sgd",
                            help="sgd: λ -= lr·gradient (the step grows with α); adam: torch Adam on λ")
         group.add_argument("--bilevel-inner-lr-scale", type=float, default=1.0,
-                           help="u's Adam step size = this × w's current (scheduled) learning rate")
+                           help="u's Adam step size = this × w's current (scheduled) learning rate × --bilevel-interval")
         group.add_argument("--bilevel-interval", type=int, default=1, help="u and λ updated every N updates")
         group.add_argument("--bilevel-dev-max-tokens", type=int, default=1024)
         group.add_argument("--bilevel-log", default=None,
@@ -627,8 +627,13 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
             packed = packed.cpu()
         total = UpdateSums.unpack(packed, len(self.groups))
 
-        # (1) u: one Adam step on the gradient accumulated over all micro-batches and ranks
-        self.lower.step(optimizer.get_lr() * self.args.bilevel_inner_lr_scale, total.u_sample_size)
+        # (1) u: one Adam step on the gradient accumulated over all micro-batches and ranks. With interval k, w
+        # takes k steps per u step; a u that took 1/k of w's steps lags w on every source, and ℓ(w) − ℓ(u) then
+        # measures how fast each source's loss is falling, not what the dev term does to it (the demo's bilevel
+        # weights chased the newest source that way). An Adam step moves ~lr whatever the gradient's size, so one
+        # step at k × lr keeps u's displacement level with w's.
+        self.lower.step(inner_lr(optimizer.get_lr(), self.args.bilevel_inner_lr_scale, self.args.bilevel_interval),
+                        total.u_sample_size)
 
         # (3) λ: one step on α Jᵀ(ℓ(w) − ℓ(u)), ℓ the update's per-group token means
         alpha = alpha_at(update_num, self.args.bilevel_alpha, self.args.bilevel_alpha_max,
