@@ -53,6 +53,7 @@ import torch
 from fairseq.criterions.label_smoothed_cross_entropy import (LabelSmoothedCrossEntropyCriterion,
                                                              label_smoothed_nll_loss)
 from fairseq.distributed import LegacyDistributedDataParallel
+from fairseq.optim.adam import Adam as FairseqAdamAlgorithm
 from fairseq.distributed import utils as distributed_utils
 from fairseq.tasks import register_task
 from fairseq.utils import eval_bool
@@ -141,14 +142,24 @@ class UpdateSums:
 
 class LowerLevel:
     """u: an fp32 copy of w, trained by torch Adam. With an fp16/bf16 w, u's forward runs under autocast in that
-    dtype (fp32 master weights, half-precision compute); fp16 adds dynamic loss scaling (torch GradScaler)."""
+    dtype (fp32 master weights, half-precision compute); fp16 adds dynamic loss scaling (torch GradScaler).
 
-    def __init__(self, w_model: torch.nn.Module, init_scale: float = 128.0):
+    u is optimised exactly as fairseq optimises w (its Adam, β (0.9, 0.98), ε 1e-8, decoupled weight decay, gradient
+    norm clipped to w's clip_norm): λ's signal is ℓ(w) − ℓ(u), so any other difference between the two trajectories
+    leaks into it. Without the clipping, u lagged w on every source from the first updates (w's clipped gradients
+    keep Adam's second moment small), and λ then rewarded the sources whose loss fell fastest (docs/training.md)."""
+
+    def __init__(self, w_model: torch.nn.Module, init_scale: float = 128.0, clip_norm: float = 0.0,
+                 weight_decay: float = 0.0):
         self.model = copy.deepcopy(w_model).float()
         self.device = next(w_model.parameters()).device
         w_dtype = next(w_model.parameters()).dtype
         self.compute_dtype = w_dtype if w_dtype in (torch.float16, torch.bfloat16) else None
-        self.optimizer = torch.optim.Adam(list(self.model.parameters()), lr=1e-4, betas=(0.9, 0.98), eps=1e-8)
+        self.clip_norm = clip_norm
+        # fairseq's own Adam (what `--optimizer adam` runs on CPU and on a GPU without apex): ε is added before
+        # the bias correction there, unlike torch's Adam, which moves rarely-seen embedding rows differently.
+        self.optimizer = FairseqAdamAlgorithm(list(self.model.parameters()), lr=1e-4, betas=(0.9, 0.98), eps=1e-8,
+                                              weight_decay=weight_decay)
         # The losses are sums over a batch's tokens (as fairseq's): start from fairseq's loss scale, not torch's 2¹⁶.
         self.scaler = torch.amp.GradScaler(self.device.type, init_scale=init_scale) if w_dtype == torch.float16 else None
         self.ddp = None
@@ -179,6 +190,10 @@ class LowerLevel:
                     parameter.grad.mul_(factor)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
+            if self.scaler is not None:
+                self.scaler.unscale_(self.optimizer)  # clip the true gradient; step() then skips an inf/NaN one
+            if self.clip_norm > 0:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_norm)
             if self.scaler is not None:
                 self.scaler.step(self.optimizer)  # skipped when a gradient is inf/NaN; the scale then shrinks
                 self.scaler.update()
@@ -420,7 +435,9 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
         if self.args.lisa_layers > 0 and getattr(optimizer, "has_flat_params", False):
             raise RuntimeError("bilevel: LISA cannot run with flat fp16 gradients (fairseq packs only trainable "
                                "parameters into the flat buffer, at the wrong offsets): add --fp16-no-flatten-grads")
-        self.lower = LowerLevel(model, init_scale=float(getattr(self.args, "fp16_init_scale", 128) or 128))
+        self.lower = LowerLevel(model, init_scale=float(getattr(self.args, "fp16_init_scale", 128) or 128),
+                                clip_norm=float(getattr(self.args, "clip_norm", 0.0) or 0.0),
+                                weight_decay=float(getattr(self.args, "weight_decay", 0.0) or 0.0))
         probe = next(n for n, p in model.named_parameters() if layer_of(n) is None and p.requires_grad)
         self._probe = dict(model.named_parameters())[probe]
         self._probe_u = dict(self.lower.model.named_parameters())[probe]
