@@ -8,6 +8,7 @@
 # $SEEDS; all on the testbed's vocabulary. Scores: the held-out LibreOffice test split (never used for tuning).
 #
 #   benchmarks/testbed/bilevel.sh            # SEEDS="1 2", SCHEMES="uniform temperature bilevel"
+#   SEEDS=1 UPDATES=750 WORK=... bilevel.sh   # one seed per core: run two of these at once with OMP_NUM_THREADS=1
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=benchmarks/testbed
@@ -18,6 +19,7 @@ SEEDS=${SEEDS-1 2}
 SCHEMES=${SCHEMES-uniform temperature bilevel}
 CONFIG=${CONFIG:-$D/train.yaml}
 BILEVEL=${BILEVEL:-"{alpha: 10.0, lambda_lr: 0.1, log_interval: 20}"}   # the bilevel: block of the bilevel arm
+UPDATES=${UPDATES:-}   # another fixed number of updates for every arm (default: the testbed's 1,500)
 # Packages whose gettext catalogs make the second source (fixed, so every machine builds the same corpus).
 GETTEXT_PACKAGES=${GETTEXT_PACKAGES:-"git coreutils gnupg-l10n bash libc-l10n binutils-common dpkg tar wget login gettext"}
 mkdir -p "$WORK"
@@ -48,7 +50,7 @@ python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('training pai
 
 arms=()
 for scheme in $SCHEMES; do
-  set_args="weighting=$scheme"
+  set_args="weighting=$scheme${UPDATES:+;max_update=$UPDATES}"
   [ "$scheme" = bilevel ] && set_args="$set_args;bilevel=$BILEVEL"
   echo "== arm $scheme"
   TB="$WORK/$scheme" PREPARED="$WORK/prepared" DATA="$DATA" LANG_XX="$LANG_XX" SEEDS="$SEEDS" CONFIG="$CONFIG" \
