@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from volctrans.errors import VolctransError
+from volctrans.io import read_lines, write_lines
 
 LOCAL_ROOT_ENV = "VOLCTRANS_APERTIUM_ROOT"
 # What a language pair needs at run time besides the usual Debian base system (libxml2, libicu, libstdc++).
@@ -106,3 +107,24 @@ def translate(lines: list[str], mode: str) -> list[str]:
     for index, piece in zip(todo, pieces):
         translations[index] = " ".join(piece.split())
     return translations
+
+
+def find_or_install(source_lang: str, target_lang: str, install_to: str | Path | None = None) -> str:
+    """The pair's mode: the system's Apertium, else a local tree under install_to (unpacked on first use)."""
+    mode = apertium_mode(source_lang, target_lang)
+    if mode is None and install_to is not None:
+        os.environ[LOCAL_ROOT_ENV] = str(install_to)
+        if not (Path(install_to) / "usr/bin/apertium").is_file():
+            install_local(install_to, source_lang, target_lang)
+        mode = apertium_mode(source_lang, target_lang)
+    if mode is None:
+        raise VolctransError(f"apertium: {source_lang}-{target_lang} not available (apt-get install apertium "
+                             f"{' '.join(pair_packages(source_lang, target_lang))}, or --install-to DIR)")
+    return mode
+
+
+def translate_file(source_lang: str, target_lang: str, source_path: str, out_path: str,
+                   install_to: str | Path | None = None) -> int:
+    """Translate a file of segments, one per line; the output is written whole or not at all."""
+    lines = read_lines(source_path, allow_empty=True)  # bad input is reported before any install
+    return write_lines(out_path, translate(lines, find_or_install(source_lang, target_lang, install_to)))

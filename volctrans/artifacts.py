@@ -31,6 +31,8 @@ BT_TAG = "<BT>"  # tagged back-translation marker: prefixed to synthetic sources
 
 # --- train: the save_dir ----------------------------------------------------------------------------------------
 TRAIN_CONFIG = "train_config.yaml"  # the TrainConfig a checkpoint was trained with
+TRAIN_SUMMARY = "train_summary.json"  # wall time, peak RSS, updates of the last `volctrans train` run
+WEIGHT_LOG = "weights.jsonl"  # bilevel weights over updates (one JSON record per logged update)
 
 # --- export: the self-contained model directory -----------------------------------------------------------------
 MODEL_CONFIG = "volctrans_model.json"  # languages, language-token format, position limits, provenance

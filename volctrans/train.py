@@ -32,7 +32,8 @@ from typing import ClassVar, Iterator
 
 import yaml
 
-from volctrans.artifacts import LANG_DICT, TRAIN_CONFIG, checkpoint_problem, fairseq_env, load_prepared, plugin_dir
+from volctrans.artifacts import (LANG_DICT, TRAIN_CONFIG, TRAIN_SUMMARY, checkpoint_problem, fairseq_env, load_prepared,
+                                 plugin_dir)
 from volctrans.errors import ConfigError, VolctransError
 from volctrans.io import atomic_write
 from volctrans.weighting import SCHEMES, get_scheme
@@ -483,7 +484,7 @@ def _train(config: TrainConfig, dry_run: bool, lock: int | None) -> list[str]:
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     summary = {"wall_seconds": round(elapsed, 1), "peak_rss_mb": round(peak_rss_mb, 1), "resumed": resuming,
                "weighting": config.weighting, "max_update": config.max_update}
-    with atomic_write(save_dir / "train_summary.json") as handle:
+    with atomic_write(save_dir / TRAIN_SUMMARY) as handle:
         json.dump(summary, handle, indent=2)
     logger.info("fairseq-train finished in %.0fs, peak RSS %.0f MB", elapsed, peak_rss_mb)
     if not (save_dir / "checkpoint_best.pt").exists() and not (save_dir / "checkpoint_last.pt").exists():

@@ -15,22 +15,13 @@ for xx in ${LANGS//,/ }; do
 done
 # Apertium, the rule-based system a user here could pick instead, on exactly the same test sentences. Without a
 # system-wide install it is unpacked (no root) from Debian's packages into $RUN/apertium, once.
-if ! python3 -c "from volctrans.apertium import apertium_mode as m; import sys; sys.exit(0 if m('en', 'es') else 1)"; then
-  export VOLCTRANS_APERTIUM_ROOT="$RUN/apertium"
-  [ -f "$RUN/apertium/usr/bin/apertium" ] || python3 -c "from volctrans.apertium import install_local; install_local('$RUN/apertium', 'en', 'es')" \
-    2>>"$RUN/log/apertium.log" || echo "apertium: could not unpack it from Debian's packages (see $RUN/log/apertium.log)"
-fi
 for pair in en-es es-en; do
-  if [ -f "$RUN/test/$pair.src" ] && python3 -c "from volctrans.apertium import apertium_mode as m; import sys; sys.exit(0 if m(*'$pair'.split('-')) else 1)"; then
-    [ -f "$RUN/test/$pair.apertium.hyp" ] || python3 -c "
-import sys
-from volctrans import apertium
-from volctrans.io import read_lines, write_lines
-src, tgt = '$pair'.split('-')
-write_lines('$RUN/test/$pair.apertium.hyp', apertium.translate(read_lines('$RUN/test/$pair.src'), apertium.apertium_mode(src, tgt)))"
+  [ -f "$RUN/test/$pair.src" ] || continue
+  if [ -f "$RUN/test/$pair.apertium.hyp" ] || volctrans apertium "$pair" -i "$RUN/test/$pair.src" \
+      -o "$RUN/test/$pair.apertium.hyp" --install-to "$RUN/apertium" >/dev/null 2>>"$RUN/log/apertium.log"; then
     specs+=(--spec "apertium/$pair" "$RUN/test/$pair.apertium.hyp" "$RUN/test/$pair.ref")
   else
-    echo "apertium: $pair not available (apt-get install apertium apertium-eng-spa) — row skipped"
+    echo "apertium: $pair not available ($(tail -1 "$RUN/log/apertium.log")) — row skipped"
   fi
 done
 volctrans eval "${specs[@]}" --json "$RUN/scores.json"

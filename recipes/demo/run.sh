@@ -21,28 +21,12 @@ done
 
 printf '\n=== %s\n' "learned source weights (bilevel)"
 volctrans plot-weights "$RUN/checkpoints-final/weights.jsonl" -o "$RUN/weights.png" 2>/dev/null >/dev/null
-python3 - "$RUN/checkpoints-final/weights.jsonl" <<'PY'
-import json, sys
-records = [json.loads(line) for line in open(sys.argv[1])]
-shown = records[:: max(1, len(records) // 5)]
-for record in shown + ([records[-1]] if records[-1] is not shown[-1] else []):
-    print(f"  update {record['update']:>4}: " + ", ".join(f"{k}={v:.3f}" for k, v in record["weights"].items()))
-PY
+volctrans show "$RUN/checkpoints-final/weights.jsonl" | sed 's/^/  /'
 
 printf '\n=== %s\n' "summary: test chrF++ / BLEU (300 sentences per direction, beam $BEAM)"
-python3 - "$RUN/scores.json" <<'PY'
-import json, sys
-scores = json.load(open(sys.argv[1]))
-rows = {}
-for pair in scores["pairs"]:
-    rows.setdefault(pair["system"], []).append(pair)
-labels = {"final": "final model (clean + back-translation, bilevel weights)", "clean": "en→xx before back-translation",
-          "reverse": "reverse model xx→en (back-translates)", "apertium": "Apertium (rule-based)"}
-for system, pairs in rows.items():
-    cells = ", ".join(f"{p['pair']} {p['chrf']:.1f}/{p['bleu']:.1f}" for p in pairs)
-    mean = sum(p["chrf"] for p in pairs) / len(pairs)
-    print(f"  {labels.get(system, system):<58} avg chrF++ {mean:5.1f}   ({cells})")
-PY
+volctrans show "$RUN/scores.json" | sed 's/^/  /'
+echo "  (final: the clean model fine-tuned on clean + back-translation with bilevel weights; clean: the en→xx model"
+echo "   before back-translation; reverse: the xx→en model that back-translates; apertium: rule-based, for scale)"
 example="Click the Save button to store the document."
 printf '\n=== %s\n' "the final model on: $example"
 for xx in ${LANGS//,/ }; do

@@ -24,7 +24,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "libraries": ("cleaning", "serving", "volctrans.data", "volctrans.weighting", "volctrans.evaluate",
                   "volctrans.apertium", "volctrans.plot"),
     "stages": ("volctrans.prepare", "volctrans.train", "volctrans.backtranslate", "volctrans.select",
-               "volctrans.average", "volctrans.bench", "volctrans_fairseq"),
+               "volctrans.average", "volctrans.bench", "volctrans.show", "volctrans_fairseq"),
     "cli": ("volctrans.cli",),
 }
 ORDER = list(LAYERS)

@@ -25,12 +25,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("volctrans.cli.train", "train a fairseq multilingual transformer from a YAML config"),
     "average": ("volctrans.cli.average", "average the last N checkpoints (before export)"),
     "plot-weights": ("volctrans.cli.plot_weights", "plot learned source weights (bilevel log) to a PNG"),
+    "show": ("volctrans.cli.show", "summarise an artifact: prepared folder, corpus, training run, weight log, scores"),
     "export": ("volctrans.cli.export", "convert a fairseq checkpoint to a self-contained CTranslate2 model"),
     "translate": ("volctrans.cli.translate", "batch-translate text with an exported model"),
     "serve": ("volctrans.cli.serve", "HTTP translation service with micro-batching (FastAPI)"),
     "parity": ("volctrans.cli.parity", "compare CTranslate2 outputs with fairseq-generate on a test set"),
     "bench": ("volctrans.cli.bench", "throughput and quality: fairseq-generate vs CTranslate2 precisions"),
     "eval": ("volctrans.cli.evaluate", "score translations: BLEU, spBLEU, chrF++ per pair"),
+    "apertium": ("volctrans.cli.apertium", "translate with Apertium, the rule-based baseline (en↔es and others)"),
     "engine-info": ("volctrans.cli.engine_info", "which CTranslate2 build, cuBLAS and precisions are in use here"),
 }
 

@@ -14,4 +14,4 @@ for xx in ${LANGS//,/ }; do
     --method sampling --max-length-ratio "$MAX_LEN_RATIO" 2>>"$RUN/log/backtranslate.log" >/dev/null
 done
 mv "$out.partial" "$out"
-python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('bt pairs:', {p: c['train'] for p, c in m['pairs'].items()})" "$out/manifest.json"
+volctrans show "$out"

@@ -16,4 +16,4 @@ extra=()
 [ "$WHICH" = final ] && corpora+=("$RUN/corpus/bt") && extra=(--vocab-from "$RUN/prepared-base")
 volctrans prepare --config "$CONF/prepare.yaml" --corpora "${corpora[@]}" --out "$out" "${extra[@]}" \
   2>>"$RUN/log/prepare-$WHICH.log" >/dev/null
-python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('binarized train pairs:', {s: sum(c['train'] for c in v['pairs'].values()) for s, v in m['sources'].items()}, '| vocabulary', m['vocabulary'])" "$out/prepared.json"
+volctrans show "$out"

@@ -16,5 +16,4 @@ if [ "$WHICH" = final ]; then
 fi
 volctrans train --config "$CONF/train-$WHICH.yaml" --set "data=$data" --set "save_dir=$RUN/checkpoints-$WHICH" "${init[@]}" "$@" \
   >> "$RUN/log/train-$WHICH.log" 2>&1 || { tail -20 "$RUN/log/train-$WHICH.log"; exit 1; }
-python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(f\"$WHICH: {s['max_update']} updates in {s['wall_seconds']:.0f}s, peak RSS {s['peak_rss_mb']:.0f} MB\")" \
-  "$RUN/checkpoints-$WHICH/train_summary.json"
+volctrans show "$RUN/checkpoints-$WHICH"
