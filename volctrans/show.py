@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from volctrans.artifacts import PREPARED, TRAIN_SUMMARY, WEIGHT_LOG, load_prepared
+from volctrans.artifacts import PREPARED, TRAIN_SUMMARY, load_prepared
 from volctrans.data.corpus import MANIFEST, Manifest
 from volctrans.errors import InputError, VolctransError
 from volctrans.plot import read_weight_log
@@ -75,7 +75,7 @@ def describe(path: str | Path, rows: int = 6) -> list[str]:
                              f"training run ({TRAIN_SUMMARY})")
     if not path.exists():
         raise VolctransError(f"{path}: no such file or folder")
-    if path.name.endswith(".jsonl") or path.name == WEIGHT_LOG:
+    if path.suffix == ".jsonl":  # a bilevel weight log (WEIGHT_LOG, or another name given to --bilevel-log)
         return weight_lines(read_weight_log(path), rows)
     data = _json(path)
     if isinstance(data, dict) and isinstance(data.get("pairs"), list):

@@ -59,6 +59,7 @@ from fairseq.tasks import register_task
 from fairseq.utils import eval_bool
 from fairseq.tasks.translation_multi_simple_epoch import TranslationMultiSimpleEpochTask
 
+from volctrans.artifacts import WEIGHT_LOG
 from volctrans.weighting.bilevel import alpha_at, inner_lr, lambda_gradient, log_due
 
 logger = logging.getLogger(__name__)
@@ -385,7 +386,7 @@ class VolctransMultilingualTask(TranslationMultiSimpleEpochTask):
         logger.info("bilevel: groups %s, start weights %s", self.groups, self.weights())
 
     def _resolve_log_path(self) -> str | None:
-        path = self.args.bilevel_log or os.path.join(self.args.save_dir, "weights.jsonl")
+        path = self.args.bilevel_log or os.path.join(self.args.save_dir, WEIGHT_LOG)
         if "{rank}" in path:
             return path.replace("{rank}", str(_rank()))
         return path if _rank() == 0 else None
