@@ -17,23 +17,7 @@ for xx in ${LANGS//,/ }; do
   for split in dev test; do zcat -f "$(ls "$SAMPLE/$pair/"$split.tsv*)" > "$out.partial/$pair/$split.tsv"; done
   volctrans clean-mono -l "$xx" -i "$(ls "$SAMPLE/mono/"$xx.txt*)" -o "$RUN/corpus/mono/$xx.txt" 2>>"$RUN/log/clean.log"
 done
-# The cleaned corpus keeps the sample's manifest (name, licence), with the new file names and counts.
-python3 - "$SAMPLE" "$out.partial" <<'PY'
-import sys
-from pathlib import Path
-from volctrans.data.corpus import Manifest
-from volctrans.io import read_lines
-sample, out = Path(sys.argv[1]), Path(sys.argv[2])
-manifest = Manifest.load(sample)
-for pair in list(manifest.files):
-    if not (out / pair).is_dir():
-        del manifest.files[pair], manifest.pairs[pair]
-        continue
-    manifest.files[pair] = {split: f"{pair}/{split}.tsv" for split in ("train", "dev", "test")}
-    manifest.pairs[pair] = {split: len(read_lines(out / pair / f"{split}.tsv", allow_empty=True)) for split in ("train", "dev", "test")}
-manifest.mono = {}
-manifest.details = {"cleaned_from": str(sample), "sample": manifest.details}
-manifest.save(out)
-print("kept training pairs:", {pair: counts["train"] for pair, counts in manifest.pairs.items()})
-PY
+# The cleaned corpus keeps the sample's manifest (name, licence), with its own file names and counts.
+volctrans data recount "$out.partial" --manifest-from "$SAMPLE" >/dev/null
+volctrans show "$out.partial"
 mv "$out.partial" "$out"

@@ -99,3 +99,25 @@ def test_data_recount_updates_the_manifest_after_an_in_place_rewrite(tmp_path, d
         handle.writelines(kept)
     assert main(["data", "recount", str(corpus)]) == 0
     assert Manifest.load(corpus).pairs == {"en-de": {"train": 4, "dev": 5, "test": 5}}
+
+
+def test_data_recount_manifest_from_describes_a_cleaned_copy_of_a_corpus(tmp_path, data_dir):
+    """A stage that rewrote part of a corpus elsewhere (the demo's cleaning: plain .tsv, one pair, no mono) gets the
+    original's name and licence with its own pairs, file names and counts."""
+    from volctrans.data.corpus import Manifest
+
+    sample = tmp_path / "sample"
+    assert main(["data", "sample", "--from", str(data_dir / "tiny"), "--out", str(sample), "--train", "10",
+                 "--dev", "5", "--test", "5", "--mono", "7"]) == 0
+    original = Manifest.load(sample)
+    assert len(original.pairs) > 1 and original.mono
+    cleaned = tmp_path / "cleaned"
+    (cleaned / "en-de").mkdir(parents=True)
+    (cleaned / "en-de" / "train.tsv").write_text("Hello.\tHallo.\tp\nThanks.\tDanke.\tp\n", encoding="utf-8")
+    (cleaned / "en-de" / "dev.tsv").write_text("Yes.\tJa.\tp\n", encoding="utf-8")
+    assert main(["data", "recount", str(cleaned), "--manifest-from", str(sample)]) == 0
+    described = Manifest.load(cleaned)
+    assert (described.name, described.licence) == (original.name, original.licence)
+    assert described.files == {"en-de": {"train": "en-de/train.tsv", "dev": "en-de/dev.tsv"}}
+    assert described.pairs == {"en-de": {"train": 2, "dev": 1}}
+    assert described.mono == {} and described.details["derived_from"] == str(sample)

@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     recount = sub.add_parser("recount", help="recount the pairs of a corpus directory whose files were rewritten "
                                              "(e.g. cleaned in place) and update its manifest")
     recount.add_argument("corpus", type=Path)
+    recount.add_argument("--manifest-from", type=Path, default=None,
+                         help="write CORPUS's manifest from this corpus's (name, licence), keeping only the pairs, "
+                              "splits and monolingual files CORPUS holds (a stage's cleaned copy of a corpus)")
 
     sample = sub.add_parser("sample", help="cut a small sample (and a monolingual slice) from a corpus directory")
     sample.add_argument("--from", dest="corpus", type=Path, required=True)
@@ -114,8 +117,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.source == "recount":
         from volctrans.data.corpus import Manifest
 
-        manifest = Manifest.load(args.corpus)
-        manifest.recount(args.corpus)
+        if args.manifest_from is not None:
+            manifest = Manifest.load(args.manifest_from).describing(args.corpus, str(args.manifest_from))
+        else:
+            manifest = Manifest.load(args.corpus)
+            manifest.recount(args.corpus)
         manifest.save(args.corpus)
         json.dump({"corpus": str(args.corpus), "pairs": manifest.pairs}, sys.stdout, indent=1)
         print()

@@ -87,9 +87,35 @@ class Manifest:
                              for split, name in files.items()}
                       for pair, files in self.files.items()}
 
+    def describing(self, directory: str | Path, derived_from: str) -> "Manifest":
+        """This manifest (name, licence, languages) re-pointed at the files a stage wrote under `directory`, e.g. the
+        cleaned copy of a corpus: pairs and monolingual languages without a file there are dropped, each split's
+        file name is the one found (compressed or not), counts are recounted, `details` records where it came from."""
+        directory = Path(directory)
+        files: dict[str, dict[str, str]] = {}
+        for pair in self.files:
+            found = {split: _found(directory, f"{pair}/{split}.tsv") for split in SPLITS}
+            found = {split: name for split, name in found.items() if name}
+            if found:
+                files[pair] = found
+        mono = {lang: name for lang in self.mono if (name := _found(directory, f"mono/{lang}.txt"))}
+        described = Manifest(self.name, self.licence, self.source_lang, files=files, mono=mono,
+                             details={"derived_from": derived_from, "original": self.details},
+                             synthetic={pair: side for pair, side in self.synthetic.items() if pair in files})
+        described.recount(directory)
+        return described
+
     def path(self, directory: str | Path, pair: str, split: str) -> Path | None:
         relative = self.files.get(pair, {}).get(split)
         return Path(directory) / relative if relative else None
+
+
+def _found(directory: Path, name: str) -> str | None:
+    """`name` or `name.gz`, whichever exists under `directory` (relative, as manifests store file names)."""
+    for candidate in (name, name + ".gz"):
+        if (directory / candidate).is_file():
+            return candidate
+    return None
 
 
 def held_out_texts(corpus: str | Path | None) -> set[str]:
