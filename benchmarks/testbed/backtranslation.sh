@@ -11,6 +11,12 @@
 #        bt_tagged the same with tagged synthetic sources
 #        bt_bilevel LibreOffice + untagged bt, mixed by bilevel weights against the LibreOffice dev split
 # Scores: the LibreOffice test split (never used for tuning).
+#
+#   benchmarks/testbed/backtranslation.sh                          # seeds 1 2, the testbed's 1,500 updates
+#   SEEDS= ARMS= benchmarks/testbed/backtranslation.sh              # reverse model and synthetic data only
+#   SEEDS=1 UPDATES=750 OMP_NUM_THREADS=1 benchmarks/testbed/backtranslation.sh   # one seed per core (and SEEDS=2)
+# With UPDATES, nobt is the testbed run's interval checkpoint at that update (compare.py --at: the same model as a
+# run stopped there, the schedule being inverse_sqrt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=benchmarks/testbed
@@ -23,6 +29,7 @@ NOBT=${NOBT:-runs/testbed}           # the testbed's en→xx arm (benchmarks/tes
 MONO_LIMIT=${MONO_LIMIT:-30000}
 CONFIG=${CONFIG:-$D/train.yaml}
 BILEVEL=${BILEVEL:-"{alpha: 10.0, lambda_lr: 0.1, log_interval: 20}"}
+UPDATES=${UPDATES:-}   # another fixed number of updates for every arm (default: the testbed's 1,500)
 mkdir -p "$WORK"
 
 echo "== reverse model $LANG_XX→en"
@@ -54,6 +61,7 @@ for variant in bt bt_tagged; do
     >/dev/null 2>>"$WORK/data.log"
 done
 
+[ -z "${SEEDS// /}" ] && exit 0   # reverse model and synthetic data only
 if [ ! -f "$NOBT/seed1/.done" ]; then
   echo "== arm nobt (the testbed en→xx protocol)"
   TB="$NOBT" DATA="$DATA" LANG_XX="$LANG_XX" SEEDS="$SEEDS" CONFIG="$CONFIG" CURVE=0 bash $D/run.sh >/dev/null
@@ -66,9 +74,13 @@ for arm in $ARMS; do
     bt_bilevel) prepared="$WORK/prepared-bt" set_args="weighting=bilevel;bilevel=$BILEVEL" ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
+  set_args="$set_args${UPDATES:+;max_update=$UPDATES}"
   echo "== arm $arm"
   TB="$WORK/$arm" PREPARED="$prepared" DATA="$DATA" LANG_XX="$LANG_XX" SEEDS="$SEEDS" CONFIG="$CONFIG" CURVE=0 \
     SET="$set_args" bash $D/run.sh >/dev/null
   arms+=("$WORK/$arm")
+  for log in "$WORK/$arm"/seed*/weights.jsonl; do
+    [ -f "$log" ] && volctrans plot-weights "$log" -o "${log%.jsonl}.png" >/dev/null 2>&1 || true
+  done
 done
-python3 $D/compare.py "${arms[@]}" | tee "$WORK/results.md"
+python3 $D/compare.py ${UPDATES:+--at "$UPDATES"} "${arms[@]}" | tee "$WORK/results.md"

@@ -1,6 +1,11 @@
 """Compare testbed arms at their final update: test chrF++/BLEU mean ± sd over seeds, and each arm against the first.
 
     python3 benchmarks/testbed/compare.py runs/tb-bilevel/uniform runs/tb-bilevel/temperature runs/tb-bilevel/bilevel
+    python3 benchmarks/testbed/compare.py --at 750 runs/testbed runs/testbed-bt/bt   # every arm at update 750
+
+`--at N` reads each seed's score at update N instead of its final one: an arm trained longer is compared through its
+interval checkpoint at N. That is the same model as a run stopped at N because the testbed's schedule
+(inverse_sqrt, no decay to a planned end) does not depend on max_update.
 
 Each ARM folder holds seed*/ runs written by benchmarks/testbed/run.sh. A difference is called real here only
 when it exceeds the larger of the two arms' seed ranges (max − min); with 2–3 seeds nothing finer is claimed.
@@ -17,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from summarize import read_run, spread  # noqa: E402
 
 
-def final_scores(arm: Path, direction: str, metric: str) -> list[float]:
+def final_scores(arm: Path, direction: str, metric: str, at: int | None = None) -> list[float]:
     values = []
     for run_dir in sorted(arm.glob("seed*")):
         run = read_run(run_dir)
-        score = run["scores"].get((run["max_update"], "test", direction))
+        score = run["scores"].get((at or run["max_update"], "test", direction))
         if score:
             values.append(score[metric])
     return values
@@ -47,17 +52,18 @@ def seconds_per_update(arm: Path) -> str:
     return f"{statistics.mean(values):.2f}" if values else "–"
 
 
-def main(arms: list[str]) -> None:
+def main(arms: list[str], at: int | None = None) -> None:
     arms_paths = [Path(a) for a in arms]
     directions = sorted({line.split("\t")[2] for arm in arms_paths for f in arm.glob("seed*/scores.tsv")
                          for line in f.read_text().splitlines()})
     for direction in directions:
-        print(f"\n| arm ({direction}, test, final) | seeds | chrF++ mean ± sd (min–max) | BLEU mean ± sd | Δ chrF++ vs {arms_paths[0].name} | beyond seed range? | s/update | final weights |")
+        when = f"update {at}" if at else "final"
+        print(f"\n| arm ({direction}, test, {when}) | seeds | chrF++ mean ± sd (min–max) | BLEU mean ± sd | Δ chrF++ vs {arms_paths[0].name} | beyond seed range? | s/update | final weights |")
         print("|---|---|---|---|---|---|---|---|")
-        reference = final_scores(arms_paths[0], direction, "chrf")
+        reference = final_scores(arms_paths[0], direction, "chrf", at)
         for arm in arms_paths:
-            chrf = final_scores(arm, direction, "chrf")
-            bleu = final_scores(arm, direction, "bleu")
+            chrf = final_scores(arm, direction, "chrf", at)
+            bleu = final_scores(arm, direction, "bleu", at)
             if chrf and reference and arm != arms_paths[0]:
                 delta = statistics.mean(chrf) - statistics.mean(reference)
                 noise = max(max(chrf) - min(chrf), max(reference) - min(reference))
@@ -70,4 +76,8 @@ def main(arms: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    at_update = None
+    if arguments[:1] == ["--at"]:
+        at_update, arguments = int(arguments[1]), arguments[2:]
+    main(arguments, at_update)
