@@ -60,7 +60,7 @@ for seed in $SEEDS; do
   for checkpoint in "${checkpoints[@]}"; do
     for direction in "${directions[@]}"; do
       for split in dev test; do
-        key="$(basename "$checkpoint" .pt) $split $direction"
+        key=$(printf '%s\t%s\t%s\t' "$(basename "$checkpoint" .pt)" "$split" "$direction")   # the row's first 3 fields
         grep -qF "$key" "$run/scores.tsv" 2>/dev/null && continue
         row=$(bash $D/score.sh "$checkpoint" "$PREPARED" "$DATA/corpus" "$split" "$direction" "$run/eval")
         printf '%s\t%s\t%s\t%s\n' "$(basename "$checkpoint" .pt)" "$split" "$direction" "$(cut -f4- <<<"$row")" >> "$run/scores.tsv"
