@@ -121,3 +121,6 @@ def test_data_recount_manifest_from_describes_a_cleaned_copy_of_a_corpus(tmp_pat
     assert described.files == {"en-de": {"train": "en-de/train.tsv", "dev": "en-de/dev.tsv"}}
     assert described.pairs == {"en-de": {"train": 2, "dev": 1}}
     assert described.mono == {} and described.details["derived_from"] == str(sample)
+    (tmp_path / "empty").mkdir()
+    assert main(["data", "recount", str(tmp_path / "empty"), "--manifest-from", str(sample)]) != 0
+    assert not (tmp_path / "empty" / "manifest.json").exists()

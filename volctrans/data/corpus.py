@@ -99,6 +99,9 @@ class Manifest:
             if found:
                 files[pair] = found
         mono = {lang: name for lang in self.mono if (name := _found(directory, f"mono/{lang}.txt"))}
+        if not files and not mono:
+            raise InputError(str(directory), None, f"none of the files of corpus '{self.name}' is here "
+                                                   f"(expected e.g. {next(iter(self.files), 'en-xx')}/train.tsv)")
         described = Manifest(self.name, self.licence, self.source_lang, files=files, mono=mono,
                              details={"derived_from": derived_from, "original": self.details},
                              synthetic={pair: side for pair, side in self.synthetic.items() if pair in files})
