@@ -30,7 +30,7 @@ class BilevelConfig:
     lambda_lr: float = 0.05  # step size for λ (weights are softmax(λ))
     lambda_optimizer: str = "sgd"  # sgd: λ -= lambda_lr · gradient (the step grows with α) | adam: Adam, step ≈ lambda_lr
     inner_lr_scale: float = 1.0  # u's Adam step size = this × w's scheduled learning rate × interval
-    interval: int = 1  # update u and λ every N updates (N > 1 trades fidelity for speed)
+    interval: int = 1  # update u and λ every N updates: N > 1 is faster, but u then lags w and biases λ (docs/training.md)
     # mode sampling: examples drawn per epoch; each epoch's draw follows the weights learned so far (0: fairseq's
     # default size, about one pass over the data at the start's temperature ratios)
     sampling_epoch_size: int = 0
