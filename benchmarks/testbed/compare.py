@@ -13,6 +13,7 @@ when it exceeds the larger of the two arms' seed ranges (max − min); with 2–
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -76,8 +77,8 @@ def main(arms: list[str], at: int | None = None) -> None:
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    at_update = None
-    if arguments[:1] == ["--at"]:
-        at_update, arguments = int(arguments[1]), arguments[2:]
-    main(arguments, at_update)
+    parser = argparse.ArgumentParser(description="compare testbed arms (folders of seed*/ runs)")
+    parser.add_argument("arms", nargs="+", help="arm folders; the first is the reference")
+    parser.add_argument("--at", type=int, default=None, help="read every arm at this update instead of its final one")
+    options = parser.parse_args()
+    main(options.arms, options.at)

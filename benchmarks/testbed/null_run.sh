@@ -16,17 +16,4 @@ volctrans train --config benchmarks/testbed/train.yaml --set "data=$PREPARED" --
   --set save_interval_updates=100000 \
   --set "bilevel={lambda_lr: 0.0, log_interval: 10, alpha: 1000000.0, alpha_max: 1000000.0, interval: $INTERVAL}" \
   > "$OUT/train.log" 2>&1
-python3 - "$OUT/weights.jsonl" "$UPDATES" <<'PY'
-import json, statistics, sys
-rows = [json.loads(line) for line in open(sys.argv[1])]
-third = max(1, int(sys.argv[2]) // 3)
-for start in range(0, int(sys.argv[2]), third):
-    gaps = {}
-    for row in rows:
-        if start < row["update"] <= start + third:
-            for group, loss in row["loss_w"].items():
-                if group in row["loss_u"]:
-                    gaps.setdefault(group, []).append(loss - row["loss_u"][group])
-    print(f"updates {start + 1}-{start + third}: mean l(w) - l(u) " +
-          ", ".join(f"{group} {statistics.mean(values):+.3f}" for group, values in sorted(gaps.items())))
-PY
+python3 benchmarks/testbed/signal_gap.py "$OUT/weights.jsonl" "$UPDATES"

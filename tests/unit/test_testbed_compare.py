@@ -34,3 +34,16 @@ def test_an_arm_trained_longer_is_read_at_the_interval_checkpoint_of_the_other_a
     rows = _compare("--at", 750, long, short)
     assert rows[0].split(" | ")[2].startswith("41.0 ± 1.4 (40.0–42.0)")
     assert rows[1].split(" | ")[4:6] == ["-10.5", "yes"]   # −10.5 exceeds both arms' seed ranges (2.0, 1.0)
+
+
+def test_signal_gap_averages_w_minus_u_per_source_over_windows_and_skips_sources_absent_from_u():
+    sys.path.insert(0, str(COMPARE.parent))
+    from signal_gap import window_gaps
+
+    records = [{"update": 10, "weights": {}, "loss_w": {"gettext": 5.0, "noisy": 6.0}, "loss_u": {"gettext": 5.5}},
+               {"update": 20, "weights": {}, "loss_w": {"gettext": 4.0}, "loss_u": {"gettext": 4.1}},
+               {"update": 30, "weights": {}, "loss_w": {"noisy": 3.0}, "loss_u": {"noisy": 3.2}}]
+    windows = window_gaps(records, 30, windows=3)
+    assert [(first, last) for first, last, _ in windows] == [(1, 10), (11, 20), (21, 30)]
+    assert windows[0][2] == {"gettext": -0.5}
+    assert abs(windows[1][2]["gettext"] + 0.1) < 1e-9 and abs(windows[2][2]["noisy"] + 0.2) < 1e-9
